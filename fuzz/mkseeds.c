@@ -1,0 +1,310 @@
+/* fuzz/mkseeds.c — writes seed inputs made from real encodings into
+ * DIR/<target>/ for the harnesses: signed txs of several kinds, blocks, and
+ * one envelope of every p2p message kind. Run: fuzz/mkseeds fuzz/corpus */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "lib/block.h"
+#include "lib/hash.h"
+#include "lib/keys.h"
+#include "lib/tx.h"
+
+static const char *outdir;
+static uint8_t chain[32], sk[32], pk[32];
+
+static void put(const char *target, const char *name, const uint8_t *p, size_t n)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", outdir, target);
+    if (mkdir(path, 0755) != 0 && errno != EEXIST) {
+        perror(path);
+        exit(2);
+    }
+    snprintf(path, sizeof path, "%s/%s/%s", outdir, target, name);
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(p, 1, n, f) != n || fclose(f) != 0) {
+        perror(path);
+        exit(2);
+    }
+}
+
+static void put_msg(const char *target, const char *name, const ProtobufCMessage *m)
+{
+    uint8_t *p = NULL;
+    size_t n = 0;
+    if (hm_codec_encode(&p, &n, m) != HM_OK)
+        exit(2);
+    put(target, name, p, n);
+    free(p);
+}
+
+static ProtobufCBinaryData sign_tx(Hallmark__Tx *tx, uint64_t nonce)
+{
+    tx->chain_id.data = chain;
+    tx->chain_id.len = 32;
+    tx->signer.data = pk;
+    tx->signer.len = 32;
+    tx->nonce = nonce;
+    ProtobufCBinaryData out;
+    if (hm_tx_sign(&out.data, &out.len, NULL, tx, sk) != HM_OK)
+        exit(2);
+    return out;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: mkseeds DIR\n");
+        return 2;
+    }
+    outdir = argv[1];
+    hm_tagged_hash(chain, HM_TAG_GENESIS, "fuzz", 4); /* the harnesses' chain id */
+    if (hm_key_generate(sk, pk) != HM_OK)
+        return 2;
+    uint8_t h32[32];
+    memset(h32, 0x11, sizeof h32);
+
+    ProtobufCBinaryData txs[3];
+    Hallmark__Tx t1 = HALLMARK__TX__INIT;
+    Hallmark__RegisterIdentity reg = HALLMARK__REGISTER_IDENTITY__INIT;
+    Hallmark__ExternalId ext = HALLMARK__EXTERNAL_ID__INIT;
+    Hallmark__ExternalId *exts[1] = {&ext};
+    ext.scheme = "gs1-gln";
+    ext.value = "4012345000009";
+    reg.name = "Acme Additive";
+    reg.kind = HALLMARK__IDENTITY_KIND__KIND_MANUFACTURER;
+    reg.external_ids = exts;
+    reg.n_external_ids = 1;
+    reg.country = "DE";
+    t1.body_case = HALLMARK__TX__BODY_REGISTER_IDENTITY;
+    t1.register_identity = &reg;
+    txs[0] = sign_tx(&t1, 0);
+
+    Hallmark__Tx t2 = HALLMARK__TX__INIT;
+    Hallmark__MintCertificate mint = HALLMARK__MINT_CERTIFICATE__INIT;
+    char *serials[] = {"SN-0001", "SN-0002", "SN-0003"};
+    mint.batch_id = "B-2026-11";
+    mint.recipe_hash.data = h32;
+    mint.recipe_hash.len = 32;
+    mint.licence_id.data = h32;
+    mint.licence_id.len = 32;
+    mint.quantity = 3;
+    mint.part_serials = serials;
+    mint.n_part_serials = 3;
+    mint.site = "plant-1";
+    t2.actor.data = h32;
+    t2.actor.len = 20;
+    t2.body_case = HALLMARK__TX__BODY_MINT_CERTIFICATE;
+    t2.mint_certificate = &mint;
+    txs[1] = sign_tx(&t2, 1);
+
+    Hallmark__Tx t3 = HALLMARK__TX__INIT;
+    Hallmark__TransferCustody tc = HALLMARK__TRANSFER_CUSTODY__INIT;
+    tc.serials = serials;
+    tc.n_serials = 2;
+    tc.to.data = h32;
+    tc.to.len = 20;
+    t3.actor.data = h32;
+    t3.actor.len = 20;
+    t3.body_case = HALLMARK__TX__BODY_TRANSFER_CUSTODY;
+    t3.transfer_custody = &tc;
+    txs[2] = sign_tx(&t3, 2);
+
+    for (int i = 0; i < 3; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "seed-%d", i);
+        put("signed_tx", name, txs[i].data, txs[i].len);
+    }
+    uint8_t *co = NULL;
+    size_t colen = 0;
+    uint8_t sk2[32], pk2[32];
+    if (hm_key_generate(sk2, pk2) != HM_OK || hm_tx_cosign(&co, &colen, txs[0].data, txs[0].len, sk2) != HM_OK)
+        return 2;
+    put("signed_tx", "seed-cosigned", co, colen);
+    free(co);
+
+    /* blocks: empty and with the three txs */
+    Hallmark__Header h = HALLMARK__HEADER__INIT;
+    ProtobufCBinaryData *f[] = {&h.chain_id,   &h.prev_hash,          &h.tx_root, &h.results_root,
+                                &h.state_root, &h.validator_set_hash, &h.proposer};
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+        f[i]->data = h32;
+        f[i]->len = 32;
+    }
+    h.chain_id.data = chain;
+    h.height = 1;
+    h.time_ms = 1764000000000ull;
+    uint8_t zero_root[32], tx_root[32];
+    hm_merkle_root(zero_root, NULL, 0);
+    h.tx_root.data = zero_root;
+    uint8_t *blk = NULL, bhash[32];
+    size_t blen = 0;
+    if (hm_block_build(&blk, &blen, bhash, &h, NULL, 0) != HM_OK)
+        return 2;
+    put("block", "seed-empty", blk, blen);
+    free(blk);
+    hm_hash32_t ids[3];
+    for (int i = 0; i < 3; i++) {
+        hm_tx_t *t = NULL;
+        if (hm_tx_decode(&t, txs[i].data, txs[i].len) != HM_OK)
+            return 2;
+        memcpy(ids[i], t->txid, 32);
+        hm_tx_free(t);
+    }
+    hm_merkle_root(tx_root, (const hm_hash32_t *)ids, 3);
+    h.tx_root.data = tx_root;
+    h.height = 2;
+    if (hm_block_build(&blk, &blen, bhash, &h, txs, 3) != HM_OK)
+        return 2;
+    put("block", "seed-3txs", blk, blen);
+
+    /* envelopes: one of each kind */
+    uint8_t sig[64];
+    memset(sig, 0x22, sizeof sig);
+    Hallmark__Vote vote = HALLMARK__VOTE__INIT;
+    vote.phase = HALLMARK__VOTE_PHASE__PHASE_PREPARE;
+    vote.view = 0;
+    vote.height = 2;
+    vote.digest.data = bhash;
+    vote.digest.len = 32;
+    vote.validator.data = pk;
+    vote.validator.len = 32;
+    vote.signature.data = sig;
+    vote.signature.len = 64;
+    Hallmark__Envelope e = HALLMARK__ENVELOPE__INIT;
+    e.msg_case = HALLMARK__ENVELOPE__MSG_VOTE;
+    e.vote = &vote;
+    put_msg("envelope", "seed-vote", &e.base);
+
+    Hallmark__Vote ppv = vote;
+    ppv.phase = HALLMARK__VOTE_PHASE__PHASE_PREPREPARE;
+    Hallmark__PrePrepare pp = HALLMARK__PRE_PREPARE__INIT;
+    pp.vote = &ppv;
+    pp.block.data = blk;
+    pp.block.len = blen;
+    e = (Hallmark__Envelope)HALLMARK__ENVELOPE__INIT;
+    e.msg_case = HALLMARK__ENVELOPE__MSG_PREPREPARE;
+    e.preprepare = &pp;
+    put_msg("envelope", "seed-preprepare", &e.base);
+
+    Hallmark__Hello hello = HALLMARK__HELLO__INIT;
+    hello.chain_id.data = chain;
+    hello.chain_id.len = 32;
+    hello.node_key.data = pk;
+    hello.node_key.len = 32;
+    hello.height = 7;
+    hello.version = "hallmark/0.1.0";
+    e = (Hallmark__Envelope)HALLMARK__ENVELOPE__INIT;
+    e.msg_case = HALLMARK__ENVELOPE__MSG_HELLO;
+    e.hello = &hello;
+    put_msg("envelope", "seed-hello", &e.base);
+
+    Hallmark__Status st = HALLMARK__STATUS__INIT;
+    st.height = 2;
+    st.view = 1;
+    st.last_block_hash.data = bhash;
+    st.last_block_hash.len = 32;
+    e = (Hallmark__Envelope)HALLMARK__ENVELOPE__INIT;
+    e.msg_case = HALLMARK__ENVELOPE__MSG_STATUS;
+    e.status = &st;
+    put_msg("envelope", "seed-status", &e.base);
+
+    Hallmark__BlockRequest br = HALLMARK__BLOCK_REQUEST__INIT;
+    br.from_height = 1;
+    br.to_height = 100;
+    e = (Hallmark__Envelope)HALLMARK__ENVELOPE__INIT;
+    e.msg_case = HALLMARK__ENVELOPE__MSG_BLOCK_REQUEST;
+    e.block_request = &br;
+    put_msg("envelope", "seed-block-request", &e.base);
+
+    Hallmark__VoteSignature vs = HALLMARK__VOTE_SIGNATURE__INIT;
+    vs.validator = vote.validator;
+    vs.signature = vote.signature;
+    Hallmark__VoteSignature *vsp[1] = {&vs};
+    Hallmark__CommitCertificate cc = HALLMARK__COMMIT_CERTIFICATE__INIT;
+    cc.height = 2;
+    cc.block_hash = vote.digest;
+    cc.signatures = vsp;
+    cc.n_signatures = 1;
+    Hallmark__CertifiedBlock cb = HALLMARK__CERTIFIED_BLOCK__INIT;
+    cb.block.data = blk;
+    cb.block.len = blen;
+    cb.cert = &cc;
+    Hallmark__CertifiedBlock *cbp[1] = {&cb};
+    Hallmark__BlockResponse bresp = HALLMARK__BLOCK_RESPONSE__INIT;
+    bresp.blocks = cbp;
+    bresp.n_blocks = 1;
+    e = (Hallmark__Envelope)HALLMARK__ENVELOPE__INIT;
+    e.msg_case = HALLMARK__ENVELOPE__MSG_BLOCK_RESPONSE;
+    e.block_response = &bresp;
+    put_msg("envelope", "seed-block-response", &e.base);
+
+    Hallmark__TxBatch batch = HALLMARK__TX_BATCH__INIT;
+    batch.txs = txs;
+    batch.n_txs = 3;
+    e = (Hallmark__Envelope)HALLMARK__ENVELOPE__INIT;
+    e.msg_case = HALLMARK__ENVELOPE__MSG_TX_BATCH;
+    e.tx_batch = &batch;
+    put_msg("envelope", "seed-tx-batch", &e.base);
+
+    Hallmark__ViewChangeBody vcb = HALLMARK__VIEW_CHANGE_BODY__INIT;
+    vcb.chain_id.data = chain;
+    vcb.chain_id.len = 32;
+    vcb.validator = vote.validator;
+    vcb.new_view = 1;
+    vcb.committed_height = 2;
+    vcb.committed_cert = &cc;
+    Hallmark__PreparedCertificate pc = HALLMARK__PREPARED_CERTIFICATE__INIT;
+    Hallmark__Vote *preps[1] = {&vote};
+    pc.preprepare = &pp;
+    pc.prepares = preps;
+    pc.n_prepares = 1;
+    vcb.prepared = &pc;
+    uint8_t *vcbytes = NULL;
+    size_t vclen = 0;
+    if (hm_codec_encode(&vcbytes, &vclen, &vcb.base) != HM_OK)
+        return 2;
+    Hallmark__ViewChange vc = HALLMARK__VIEW_CHANGE__INIT;
+    vc.body.data = vcbytes;
+    vc.body.len = vclen;
+    vc.signature.data = sig;
+    vc.signature.len = 64;
+    e = (Hallmark__Envelope)HALLMARK__ENVELOPE__INIT;
+    e.msg_case = HALLMARK__ENVELOPE__MSG_VIEW_CHANGE;
+    e.view_change = &vc;
+    put_msg("envelope", "seed-view-change", &e.base);
+
+    Hallmark__ViewChange *vcs[1] = {&vc};
+    Hallmark__NewViewBody nvb = HALLMARK__NEW_VIEW_BODY__INIT;
+    nvb.chain_id = vcb.chain_id;
+    nvb.validator = vote.validator;
+    nvb.view = 1;
+    nvb.view_changes = vcs;
+    nvb.n_view_changes = 1;
+    nvb.proposal = &pp;
+    uint8_t *nvbytes = NULL;
+    size_t nvlen = 0;
+    if (hm_codec_encode(&nvbytes, &nvlen, &nvb.base) != HM_OK)
+        return 2;
+    Hallmark__NewView nv = HALLMARK__NEW_VIEW__INIT;
+    nv.body.data = nvbytes;
+    nv.body.len = nvlen;
+    nv.signature.data = sig;
+    nv.signature.len = 64;
+    e = (Hallmark__Envelope)HALLMARK__ENVELOPE__INIT;
+    e.msg_case = HALLMARK__ENVELOPE__MSG_NEW_VIEW;
+    e.new_view = &nv;
+    put_msg("envelope", "seed-new-view", &e.base);
+
+    free(vcbytes);
+    free(nvbytes);
+    free(blk);
+    for (int i = 0; i < 3; i++)
+        free(txs[i].data);
+    hm_wipe(sk, sizeof sk);
+    hm_wipe(sk2, sizeof sk2);
+    return 0;
+}

@@ -159,7 +159,8 @@ int hm_tx_cosign(uint8_t **out, size_t *out_len, const uint8_t *signed_tx, size_
         rc = HM_ERR_NOMEM;
         goto done;
     }
-    memcpy(list, t->stx->cosignatures, n * sizeof *list);
+    if (n)
+        memcpy(list, t->stx->cosignatures, n * sizeof *list);
     Hallmark__Cosignature mine = HALLMARK__COSIGNATURE__INIT;
     mine.pubkey.data = pub;
     mine.pubkey.len = sizeof pub;

@@ -1,0 +1,148 @@
+/* lib/state — the state contracts read and write (DESIGN §5), and the
+ * store it lives in.
+ *
+ * Two levels:
+ *  - hm_store_t: committed state. A vtable with two backends: memory
+ *    (lib/state_mem.c, for tests and tools) and LevelDB (node/storage, the
+ *    only place that includes leveldb/c.h). It holds the state key/values,
+ *    the persisted SMT nodes (content-addressed by hash), auxiliary records
+ *    the node keeps beside state (blocks, results, indexes), and the current
+ *    state root. Writes arrive only as one hm_batch_t, applied atomically.
+ *  - hm_state_t: one block's execution session over a store. Reads see the
+ *    block's earlier writes; tx savepoints give all-or-nothing txs;
+ *    hm_state_root computes the new SMT root in O(k log n) node hashes for k
+ *    changed keys; hm_state_commit writes state changes, SMT nodes, aux
+ *    records and the new root in ONE batch (synced when asked).
+ *
+ * State keys are typed and prefixed ("i/" + gid, "p/" + serial, ...; see
+ * proto/hallmark.proto). Iteration is always in ascending byte order of keys
+ * (deterministic). Depends on lib/buf, lib/err, lib/smt.
+ *
+ * Thread-safety: none; a store and its sessions belong to one thread. */
+#ifndef HM_LIB_STATE_H
+#define HM_LIB_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/err.h"
+
+/* Visitor for iteration: return 0 to continue, anything else to stop (that
+ * value is returned by the iterate call). Key and value are borrowed for the
+ * duration of the call. */
+typedef int (*hm_kv_visit_fn)(void *arg, const uint8_t *key, size_t klen, const uint8_t *val,
+                              size_t vlen);
+
+/* ------------------------------------------------------------------ batch */
+
+typedef enum {
+    HM_OP_STATE_PUT = 1, /* state key -> record bytes */
+    HM_OP_STATE_DEL = 2,
+    HM_OP_NODE_PUT = 3,  /* SMT node hash (32 bytes) -> node bytes */
+    HM_OP_AUX_PUT = 4,   /* node-owned record (blocks, results, indexes) */
+    HM_OP_AUX_DEL = 5,
+} hm_op_kind_t;
+
+typedef struct {
+    hm_op_kind_t kind;
+    uint8_t *key; /* owned by the batch */
+    size_t klen;
+    uint8_t *val; /* owned by the batch; NULL for deletes */
+    size_t vlen;
+} hm_op_t;
+
+/* An ordered list of writes applied atomically by hm_store_ops.commit.
+ * Zero-initialise; hm_batch_free releases it. */
+typedef struct {
+    hm_op_t *ops;
+    size_t n;
+    size_t cap;
+    bool has_root;   /* when set, the store's root becomes `root` */
+    uint8_t root[32];
+} hm_batch_t;
+
+/* Append a copy of key/val. val may be NULL for deletes. */
+int hm_batch_add(hm_batch_t *b, hm_op_kind_t kind, const uint8_t *key, size_t klen,
+                 const uint8_t *val, size_t vlen) HM_WUR;
+void hm_batch_free(hm_batch_t *b);
+
+/* ------------------------------------------------------------------ store */
+
+typedef struct hm_store hm_store_t;
+
+struct hm_store_ops {
+    /* Committed value of a state key. Out: *val (malloc'd, caller frees),
+     * *vlen. HM_ERR_NOT_FOUND when absent. */
+    int (*get)(hm_store_t *s, const uint8_t *key, size_t klen, uint8_t **val, size_t *vlen);
+    /* Visit committed state keys starting with prefix, ascending. */
+    int (*iterate)(hm_store_t *s, const uint8_t *prefix, size_t plen, hm_kv_visit_fn fn, void *arg);
+    /* SMT node by hash. Out as get. HM_ERR_NOT_FOUND when absent. */
+    int (*get_node)(hm_store_t *s, const uint8_t hash[32], uint8_t **val, size_t *vlen);
+    /* Auxiliary record by key. Out as get. */
+    int (*get_aux)(hm_store_t *s, const uint8_t *key, size_t klen, uint8_t **val, size_t *vlen);
+    /* Apply every op of b, in order, atomically; fsync first when sync. */
+    int (*commit)(hm_store_t *s, const hm_batch_t *b, bool sync);
+    /* The committed state root (32 zero bytes for empty state). */
+    void (*root)(hm_store_t *s, uint8_t out[32]);
+    void (*free)(hm_store_t *s);
+};
+
+struct hm_store {
+    const struct hm_store_ops *ops;
+};
+
+/* A memory store (empty). Out: *out (caller owns; hm_store_free). */
+int hm_store_mem_new(hm_store_t **out) HM_WUR;
+
+/* Release a store of any backend. Accepts NULL. */
+void hm_store_free(hm_store_t *s);
+
+/* ---------------------------------------------------------------- session */
+
+typedef struct hm_state hm_state_t;
+
+/* Start a session over the committed state of store (borrowed: it must
+ * outlive the session). Out: *out (caller owns; hm_state_free). */
+int hm_state_begin(hm_state_t **out, hm_store_t *store) HM_WUR;
+
+/* Discard the session and any uncommitted writes. Accepts NULL. */
+void hm_state_free(hm_state_t *st);
+
+/* Value of key as seen by this session. Out: *val (malloc'd, caller frees),
+ * *vlen. HM_ERR_NOT_FOUND when absent or deleted in this session. */
+int hm_state_get(hm_state_t *st, const uint8_t *key, size_t klen, uint8_t **val,
+                 size_t *vlen) HM_WUR;
+int hm_state_put(hm_state_t *st, const uint8_t *key, size_t klen, const uint8_t *val,
+                 size_t vlen) HM_WUR;
+int hm_state_del(hm_state_t *st, const uint8_t *key, size_t klen) HM_WUR;
+
+/* Visit the session's view (committed merged with pending writes) of keys
+ * starting with prefix, ascending. */
+int hm_state_iterate(hm_state_t *st, const uint8_t *prefix, size_t plen, hm_kv_visit_fn fn,
+                     void *arg) HM_WUR;
+
+/* Savepoints for one transaction: writes after tx_begin are kept by
+ * tx_commit or dropped by tx_rollback. Not nested. */
+int hm_state_tx_begin(hm_state_t *st) HM_WUR;
+void hm_state_tx_commit(hm_state_t *st);
+void hm_state_tx_rollback(hm_state_t *st);
+
+/* The state root that committing now would produce. Updates the SMT with
+ * the session's changed keys (O(k log n)); may be called more than once. */
+int hm_state_root(hm_state_t *st, uint8_t root[32]) HM_WUR;
+
+/* Queue a node-owned auxiliary record (or its deletion with val == NULL)
+ * into the same atomic batch as the state changes. */
+int hm_state_aux_put(hm_state_t *st, const uint8_t *key, size_t klen, const uint8_t *val,
+                     size_t vlen) HM_WUR;
+
+/* Write state changes, new SMT nodes, aux records and the new root to the
+ * store as one batch (synced when sync). The session stays usable and
+ * starts empty over the new committed state. */
+int hm_state_commit(hm_state_t *st, bool sync) HM_WUR;
+
+/* Number of distinct state keys written (put or deleted) in this session. */
+size_t hm_state_dirty_count(const hm_state_t *st);
+
+#endif

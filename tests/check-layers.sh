@@ -22,8 +22,10 @@ src() { # src DIR...: C sources and headers under the dirs, if any
     for d in "$@"; do [ -d "$d" ] && find "$d" -name '*.[ch]' ! -name '*.pb-c.*'; done | sort
 }
 inc() { # inc PATTERN DIR...: #include lines matching PATTERN
+    pat=$1
+    shift
     files=$(src "$@")
-    [ -n "$files" ] && grep -HnE "^[[:space:]]*#[[:space:]]*include[[:space:]]*[<\"]($1)" $files
+    [ -n "$files" ] && grep -HnE "^[[:space:]]*#[[:space:]]*include[[:space:]]*[<\"]($pat)" $files
     true
 }
 

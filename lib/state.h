@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "lib/err.h"
+#include "lib/smt.h"
 
 /* Visitor for iteration: return 0 to continue, anything else to stop (that
  * value is returned by the iterate call). Key and value are borrowed for the
@@ -86,6 +87,9 @@ struct hm_store_ops {
     /* The committed state root (32 zero bytes for empty state). */
     void (*root)(hm_store_t *s, uint8_t out[32]);
     void (*free)(hm_store_t *s);
+    /* Visit auxiliary records whose key starts with prefix, ascending. */
+    int (*iterate_aux)(hm_store_t *s, const uint8_t *prefix, size_t plen, hm_kv_visit_fn fn,
+                       void *arg);
 };
 
 struct hm_store {
@@ -97,6 +101,29 @@ int hm_store_mem_new(hm_store_t **out) HM_WUR;
 
 /* Release a store of any backend. Accepts NULL. */
 void hm_store_free(hm_store_t *s);
+
+/* Backend-independent helpers over the committed store (they call the ops).
+ * Out as the ops: *val malloc'd (caller frees; never NULL on success, even
+ * for an empty value), HM_ERR_NOT_FOUND when absent. */
+int hm_store_get(hm_store_t *s, const uint8_t *key, size_t klen, uint8_t **val,
+                 size_t *vlen) HM_WUR;
+int hm_store_get_aux(hm_store_t *s, const uint8_t *key, size_t klen, uint8_t **val,
+                     size_t *vlen) HM_WUR;
+int hm_store_iterate(hm_store_t *s, const uint8_t *prefix, size_t plen, hm_kv_visit_fn fn,
+                     void *arg) HM_WUR;
+int hm_store_iterate_aux(hm_store_t *s, const uint8_t *prefix, size_t plen, hm_kv_visit_fn fn,
+                         void *arg) HM_WUR;
+void hm_store_root(hm_store_t *s, uint8_t out[32]);
+
+/* An SMT node reader over the store's persisted nodes; valid while s lives. */
+hm_smt_reader_t hm_store_smt_reader(hm_store_t *s);
+
+/* Prove state key `key` present (with its value) or absent in the tree at
+ * root, which may be the current root or any older committed root (nodes
+ * are never deleted). Out: *out (caller's storage). Check it with
+ * hm_smt_verify(root, key, klen, value or NULL, out). */
+int hm_store_prove(hm_store_t *s, hm_smt_proof_t *out, const uint8_t root[32], const uint8_t *key,
+                   size_t klen) HM_WUR;
 
 /* ---------------------------------------------------------------- session */
 
@@ -118,12 +145,14 @@ int hm_state_put(hm_state_t *st, const uint8_t *key, size_t klen, const uint8_t 
 int hm_state_del(hm_state_t *st, const uint8_t *key, size_t klen) HM_WUR;
 
 /* Visit the session's view (committed merged with pending writes) of keys
- * starting with prefix, ascending. */
+ * starting with prefix, ascending. The visitor must not write to the
+ * session: put, del, tx_begin, aux_put and commit return HM_ERR_STATE meanwhile. */
 int hm_state_iterate(hm_state_t *st, const uint8_t *prefix, size_t plen, hm_kv_visit_fn fn,
                      void *arg) HM_WUR;
 
 /* Savepoints for one transaction: writes after tx_begin are kept by
- * tx_commit or dropped by tx_rollback. Not nested. */
+ * tx_commit or dropped by tx_rollback. Not nested: tx_begin inside a tx is
+ * HM_ERR_STATE. Aux records are not covered by savepoints. */
 int hm_state_tx_begin(hm_state_t *st) HM_WUR;
 void hm_state_tx_commit(hm_state_t *st);
 void hm_state_tx_rollback(hm_state_t *st);
@@ -139,7 +168,8 @@ int hm_state_aux_put(hm_state_t *st, const uint8_t *key, size_t klen, const uint
 
 /* Write state changes, new SMT nodes, aux records and the new root to the
  * store as one batch (synced when sync). The session stays usable and
- * starts empty over the new committed state. */
+ * starts empty over the new committed state. HM_ERR_STATE inside a tx. On
+ * failure nothing is written and the session keeps its pending writes. */
 int hm_state_commit(hm_state_t *st, bool sync) HM_WUR;
 
 /* Number of distinct state keys written (put or deleted) in this session. */

@@ -1,0 +1,512 @@
+/* lib/state — batches, the store helpers and the block execution session
+ * (see state.h). Owns the overlay of a block's writes, tx savepoints, the
+ * root computation through lib/smt and the assembly of the one commit batch.
+ * Must not depend on any store backend (memory or LevelDB): stores are
+ * reached only through hm_store_ops. */
+#include "lib/state.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/kvmap.h"
+#include "lib/smt.h"
+
+/* ------------------------------------------------------------------ batch */
+
+int hm_batch_add(hm_batch_t *b, hm_op_kind_t kind, const uint8_t *key, size_t klen,
+                 const uint8_t *val, size_t vlen)
+{
+    int rc = HM_ERR_NOMEM;
+    uint8_t *k = NULL, *v = NULL;
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 64;
+        if (cap > SIZE_MAX / sizeof *b->ops)
+            return HM_ERR_OVERFLOW;
+        hm_op_t *ops = realloc(b->ops, cap * sizeof *ops);
+        if (!ops)
+            return HM_ERR_NOMEM;
+        b->ops = ops;
+        b->cap = cap;
+    }
+    k = malloc(klen ? klen : 1);
+    if (!k)
+        goto done;
+    if (klen)
+        memcpy(k, key, klen);
+    if (val) {
+        v = malloc(vlen ? vlen : 1);
+        if (!v)
+            goto done;
+        if (vlen)
+            memcpy(v, val, vlen);
+    }
+    b->ops[b->n++] = (hm_op_t){.kind = kind, .key = k, .klen = klen, .val = v,
+                               .vlen = val ? vlen : 0};
+    k = v = NULL;
+    rc = HM_OK;
+done:
+    free(k);
+    free(v);
+    return rc;
+}
+
+void hm_batch_free(hm_batch_t *b)
+{
+    if (!b)
+        return;
+    for (size_t i = 0; i < b->n; i++) {
+        free(b->ops[i].key);
+        free(b->ops[i].val);
+    }
+    free(b->ops);
+    memset(b, 0, sizeof *b);
+}
+
+/* ------------------------------------------------------------------ store */
+
+void hm_store_free(hm_store_t *s)
+{
+    if (s)
+        s->ops->free(s);
+}
+
+int hm_store_get(hm_store_t *s, const uint8_t *key, size_t klen, uint8_t **val, size_t *vlen)
+{
+    return s->ops->get(s, key, klen, val, vlen);
+}
+
+int hm_store_get_aux(hm_store_t *s, const uint8_t *key, size_t klen, uint8_t **val, size_t *vlen)
+{
+    return s->ops->get_aux(s, key, klen, val, vlen);
+}
+
+int hm_store_iterate(hm_store_t *s, const uint8_t *prefix, size_t plen, hm_kv_visit_fn fn,
+                     void *arg)
+{
+    return s->ops->iterate(s, prefix, plen, fn, arg);
+}
+
+int hm_store_iterate_aux(hm_store_t *s, const uint8_t *prefix, size_t plen, hm_kv_visit_fn fn,
+                         void *arg)
+{
+    if (!s->ops->iterate_aux)
+        return HM_ERR_UNSUPPORTED;
+    return s->ops->iterate_aux(s, prefix, plen, fn, arg);
+}
+
+void hm_store_root(hm_store_t *s, uint8_t out[32])
+{
+    s->ops->root(s, out);
+}
+
+static int store_node_get(void *arg, const uint8_t hash[32], uint8_t out[HM_SMT_MAX_NODE_LEN],
+                          size_t *len)
+{
+    hm_store_t *s = arg;
+    uint8_t *v = NULL;
+    size_t vlen = 0;
+    int rc = s->ops->get_node(s, hash, &v, &vlen);
+    if (rc != HM_OK)
+        return rc;
+    if (vlen > HM_SMT_MAX_NODE_LEN) {
+        rc = HM_ERR_CORRUPT;
+    } else {
+        memcpy(out, v, vlen);
+        *len = vlen;
+    }
+    free(v);
+    return rc;
+}
+
+hm_smt_reader_t hm_store_smt_reader(hm_store_t *s)
+{
+    return (hm_smt_reader_t){.get = store_node_get, .arg = s};
+}
+
+int hm_store_prove(hm_store_t *s, hm_smt_proof_t *out, const uint8_t root[32], const uint8_t *key,
+                   size_t klen)
+{
+    uint8_t kh[32];
+    hm_smt_key_hash(kh, key, klen);
+    hm_smt_reader_t r = hm_store_smt_reader(s);
+    return hm_smt_prove(&r, out, root, kh);
+}
+
+/* ---------------------------------------------------------------- session */
+
+enum { ENT_PUT = 0, ENT_TOMB = 1, ENT_ABSENT = 2 };
+
+/* What a key looked like in the overlay before a write inside a tx. */
+typedef struct {
+    uint8_t *key;
+    size_t klen;
+    uint8_t *val; /* moved out of the overlay entry */
+    size_t vlen;
+    int prev;     /* ENT_PUT, ENT_TOMB or ENT_ABSENT */
+} undo_t;
+
+struct hm_state {
+    hm_store_t *store;
+    hm_kvmap_t overlay; /* key -> value; flag ENT_TOMB for deletions */
+    hm_kvmap_t nodes;   /* SMT nodes made by the last root computation */
+    hm_batch_t aux;     /* aux puts/deletes in call order */
+    undo_t *undo;
+    size_t nundo, capundo;
+    bool in_tx;
+    bool iterating;
+    bool root_valid; /* root/nodes match the overlay */
+    uint8_t root[32];
+};
+
+int hm_state_begin(hm_state_t **out, hm_store_t *store)
+{
+    hm_state_t *st = calloc(1, sizeof *st);
+    if (!st)
+        return HM_ERR_NOMEM;
+    st->store = store;
+    *out = st;
+    return HM_OK;
+}
+
+static void undo_clear(hm_state_t *st)
+{
+    for (size_t i = 0; i < st->nundo; i++) {
+        free(st->undo[i].key);
+        free(st->undo[i].val);
+    }
+    st->nundo = 0;
+}
+
+void hm_state_free(hm_state_t *st)
+{
+    if (!st)
+        return;
+    hm_kvmap_clear(&st->overlay);
+    hm_kvmap_clear(&st->nodes);
+    hm_batch_free(&st->aux);
+    undo_clear(st);
+    free(st->undo);
+    free(st);
+}
+
+static uint8_t *dup_bytes(const uint8_t *p, size_t n)
+{
+    uint8_t *d = malloc(n ? n : 1);
+    if (d && n)
+        memcpy(d, p, n);
+    return d;
+}
+
+int hm_state_get(hm_state_t *st, const uint8_t *key, size_t klen, uint8_t **val, size_t *vlen)
+{
+    const hm_kvnode_t *e = hm_kvmap_get(&st->overlay, key, klen);
+    if (!e)
+        return st->store->ops->get(st->store, key, klen, val, vlen);
+    if (e->flag == ENT_TOMB)
+        return HM_ERR_NOT_FOUND;
+    uint8_t *v = dup_bytes(e->val, e->vlen);
+    if (!v)
+        return HM_ERR_NOMEM;
+    *val = v;
+    *vlen = e->vlen;
+    return HM_OK;
+}
+
+/* Record one overlay write; in a tx, remember what it replaced. */
+static int write_entry(hm_state_t *st, const uint8_t *key, size_t klen, const uint8_t *val,
+                       size_t vlen, int flag)
+{
+    if (st->iterating)
+        return HM_ERR_STATE;
+    int rc = HM_ERR_NOMEM;
+    uint8_t *v = NULL, *ukey = NULL;
+    if (flag == ENT_PUT && !(v = dup_bytes(val, vlen)))
+        goto done;
+    if (st->in_tx) {
+        if (st->nundo == st->capundo) {
+            size_t cap = st->capundo ? st->capundo * 2 : 64;
+            undo_t *u = realloc(st->undo, cap * sizeof *u);
+            if (!u)
+                goto done;
+            st->undo = u;
+            st->capundo = cap;
+        }
+        if (!(ukey = dup_bytes(key, klen)))
+            goto done;
+    }
+    hm_kvnode_t *e = hm_kvmap_get(&st->overlay, key, klen);
+    undo_t u = {.key = ukey, .klen = klen, .prev = ENT_ABSENT};
+    if (e) {
+        u.prev = e->flag;
+        u.val = e->val;
+        u.vlen = e->vlen;
+        if (!st->in_tx)
+            free(e->val);
+        e->val = v;
+        e->vlen = flag == ENT_PUT ? vlen : 0;
+        e->flag = flag;
+    } else if ((rc = hm_kvmap_put_owned(&st->overlay, key, klen, v, flag == ENT_PUT ? vlen : 0,
+                                        flag)) != HM_OK) {
+        goto done;
+    }
+    v = NULL;
+    if (st->in_tx) {
+        st->undo[st->nundo++] = u;
+        ukey = NULL;
+    }
+    st->root_valid = false;
+    rc = HM_OK;
+done:
+    free(v);
+    free(ukey);
+    return rc;
+}
+
+int hm_state_put(hm_state_t *st, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
+{
+    return write_entry(st, key, klen, val, vlen, ENT_PUT);
+}
+
+int hm_state_del(hm_state_t *st, const uint8_t *key, size_t klen)
+{
+    return write_entry(st, key, klen, NULL, 0, ENT_TOMB);
+}
+
+int hm_state_tx_begin(hm_state_t *st)
+{
+    if (st->in_tx || st->iterating)
+        return HM_ERR_STATE;
+    st->in_tx = true;
+    return HM_OK;
+}
+
+void hm_state_tx_commit(hm_state_t *st)
+{
+    undo_clear(st);
+    st->in_tx = false;
+}
+
+void hm_state_tx_rollback(hm_state_t *st)
+{
+    for (size_t i = st->nundo; i-- > 0;) {
+        undo_t *u = &st->undo[i];
+        if (u->prev == ENT_ABSENT) {
+            hm_kvmap_del(&st->overlay, u->key, u->klen);
+        } else {
+            hm_kvnode_t *e = hm_kvmap_get(&st->overlay, u->key, u->klen);
+            assert(e); /* entries written in a tx stay until rolled back */
+            free(e->val);
+            e->val = u->val;
+            e->vlen = u->vlen;
+            e->flag = u->prev;
+            u->val = NULL;
+        }
+        st->root_valid = false;
+    }
+    undo_clear(st);
+    st->in_tx = false;
+}
+
+/* ---- merged iteration */
+
+typedef struct {
+    const hm_kvnode_t **ov; /* overlay entries under the prefix, ascending */
+    size_t n, cap, i;
+    hm_kv_visit_fn fn;
+    void *arg;
+} merge_t;
+
+static int collect(void *arg, const hm_kvnode_t *e)
+{
+    merge_t *m = arg;
+    if (m->n == m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 16;
+        const hm_kvnode_t **p = realloc(m->ov, cap * sizeof *p);
+        if (!p)
+            return HM_ERR_NOMEM;
+        m->ov = p;
+        m->cap = cap;
+    }
+    m->ov[m->n++] = e;
+    return 0;
+}
+
+static int emit_overlay(merge_t *m, const hm_kvnode_t *e)
+{
+    if (e->flag == ENT_TOMB)
+        return 0;
+    return m->fn(m->arg, e->key, e->klen, e->val, e->vlen);
+}
+
+static int merge_visit(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
+{
+    merge_t *m = arg;
+    int rc;
+    while (m->i < m->n) {
+        const hm_kvnode_t *e = m->ov[m->i];
+        int c = hm_bytes_cmp(e->key, e->klen, key, klen);
+        if (c > 0)
+            break;
+        m->i++;
+        if ((rc = emit_overlay(m, e)) != 0)
+            return rc;
+        if (c == 0)
+            return 0; /* the overlay shadows the committed value */
+    }
+    return m->fn(m->arg, key, klen, val, vlen);
+}
+
+int hm_state_iterate(hm_state_t *st, const uint8_t *prefix, size_t plen, hm_kv_visit_fn fn,
+                     void *arg)
+{
+    if (st->iterating)
+        return HM_ERR_STATE;
+    merge_t m = {.fn = fn, .arg = arg};
+    int rc = hm_kvmap_visit(&st->overlay, prefix, plen, collect, &m);
+    if (rc != 0)
+        goto done;
+    st->iterating = true;
+    rc = st->store->ops->iterate(st->store, prefix, plen, merge_visit, &m);
+    while (rc == 0 && m.i < m.n)
+        rc = emit_overlay(&m, m.ov[m.i++]);
+    st->iterating = false;
+done:
+    free(m.ov);
+    return rc;
+}
+
+/* ---- root */
+
+static int pending_get(void *arg, const uint8_t hash[32], uint8_t out[HM_SMT_MAX_NODE_LEN],
+                       size_t *len)
+{
+    hm_state_t *st = arg;
+    const hm_kvnode_t *e = hm_kvmap_get(&st->nodes, hash, 32);
+    if (e) {
+        if (e->vlen > HM_SMT_MAX_NODE_LEN)
+            return HM_ERR_CORRUPT;
+        memcpy(out, e->val, e->vlen);
+        *len = e->vlen;
+        return HM_OK;
+    }
+    return store_node_get(st->store, hash, out, len);
+}
+
+static int pending_put(void *arg, const uint8_t hash[32], const uint8_t *node, size_t len)
+{
+    hm_state_t *st = arg;
+    return hm_kvmap_put(&st->nodes, hash, 32, node, len, 0, NULL);
+}
+
+typedef struct {
+    hm_smt_update_t *ups;
+    size_t n;
+} upcollect_t;
+
+static int collect_update(void *arg, const hm_kvnode_t *e)
+{
+    upcollect_t *u = arg;
+    hm_smt_update_t *x = &u->ups[u->n++];
+    hm_smt_key_hash(x->keyhash, e->key, e->klen);
+    x->del = e->flag == ENT_TOMB;
+    if (x->del)
+        memset(x->valuehash, 0, 32);
+    else
+        hm_smt_value_hash(x->valuehash, e->val, e->vlen);
+    return 0;
+}
+
+int hm_state_root(hm_state_t *st, uint8_t root[32])
+{
+    if (st->root_valid) {
+        memcpy(root, st->root, 32);
+        return HM_OK;
+    }
+    int rc = HM_ERR_NOMEM;
+    upcollect_t u = {0};
+    if (st->overlay.n > SIZE_MAX / sizeof *u.ups)
+        return HM_ERR_OVERFLOW;
+    u.ups = malloc((st->overlay.n ? st->overlay.n : 1) * sizeof *u.ups);
+    if (!u.ups)
+        goto done;
+    (void)hm_kvmap_visit(&st->overlay, NULL, 0, collect_update, &u);
+    /* Recompute from the committed root each time, so the nodes kept are
+     * exactly those the final root needs. */
+    hm_kvmap_clear(&st->nodes);
+    uint8_t base[32], nr[32];
+    st->store->ops->root(st->store, base);
+    hm_smt_reader_t r = {.get = pending_get, .arg = st};
+    hm_smt_writer_t w = {.put = pending_put, .arg = st};
+    rc = hm_smt_update(&r, &w, nr, base, u.ups, u.n);
+    if (rc != HM_OK) {
+        hm_kvmap_clear(&st->nodes);
+        goto done;
+    }
+    memcpy(st->root, nr, 32);
+    memcpy(root, nr, 32);
+    st->root_valid = true;
+done:
+    free(u.ups);
+    return rc;
+}
+
+int hm_state_aux_put(hm_state_t *st, const uint8_t *key, size_t klen, const uint8_t *val,
+                     size_t vlen)
+{
+    if (st->iterating)
+        return HM_ERR_STATE;
+    return hm_batch_add(&st->aux, val ? HM_OP_AUX_PUT : HM_OP_AUX_DEL, key, klen, val, vlen);
+}
+
+typedef struct {
+    hm_batch_t *b;
+    hm_op_kind_t put, del;
+} batchfill_t;
+
+static int fill_batch(void *arg, const hm_kvnode_t *e)
+{
+    batchfill_t *f = arg;
+    if (e->flag == ENT_TOMB)
+        return hm_batch_add(f->b, f->del, e->key, e->klen, NULL, 0);
+    return hm_batch_add(f->b, f->put, e->key, e->klen, e->val ? e->val : (const uint8_t *)"",
+                        e->vlen);
+}
+
+int hm_state_commit(hm_state_t *st, bool sync)
+{
+    if (st->in_tx || st->iterating)
+        return HM_ERR_STATE;
+    hm_batch_t b = {0};
+    uint8_t root[32];
+    int rc = hm_state_root(st, root);
+    if (rc != HM_OK)
+        goto done;
+    batchfill_t f = {&b, HM_OP_STATE_PUT, HM_OP_STATE_DEL};
+    if ((rc = hm_kvmap_visit(&st->overlay, NULL, 0, fill_batch, &f)) != 0)
+        goto done;
+    f = (batchfill_t){&b, HM_OP_NODE_PUT, HM_OP_NODE_PUT};
+    if ((rc = hm_kvmap_visit(&st->nodes, NULL, 0, fill_batch, &f)) != 0)
+        goto done;
+    for (size_t i = 0; i < st->aux.n; i++) {
+        const hm_op_t *op = &st->aux.ops[i];
+        if ((rc = hm_batch_add(&b, op->kind, op->key, op->klen, op->val, op->vlen)) != HM_OK)
+            goto done;
+    }
+    b.has_root = true;
+    memcpy(b.root, root, 32);
+    if ((rc = st->store->ops->commit(st->store, &b, sync)) != HM_OK)
+        goto done;
+    hm_kvmap_clear(&st->overlay);
+    hm_kvmap_clear(&st->nodes);
+    hm_batch_free(&st->aux);
+    st->root_valid = false;
+done:
+    hm_batch_free(&b);
+    return rc;
+}
+
+size_t hm_state_dirty_count(const hm_state_t *st)
+{
+    return st->overlay.n;
+}

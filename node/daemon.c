@@ -1,0 +1,464 @@
+/* node/daemon — see daemon.h. Owns the process-level resources of one
+ * hallmarkd (lock, event loop, signals) and the endpoints that exist before
+ * the consensus core is wired (/v1/status, /metrics, and POST /v1/tx(s)
+ * answering 503 after validating the request). */
+#include "node/daemon.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "lib/buf.h"
+#include "lib/codec.h"
+#include "lib/hex.h"
+#include "lib/log.h"
+#include "node/nodekey.h"
+
+struct node {
+    char *datadir;
+    char version[64];
+    int lock_fd;
+    node_config_t *cfg;
+    genesis_t *genesis;
+    uint8_t seckey[HM_SECKEY_LEN];
+    uint8_t pubkey[HM_PUBKEY_LEN];
+    int validator_index;
+    bool log_to_file;
+    struct event_base *base;
+    struct event *sigterm, *sigint;
+    p2p_t *p2p;
+    rpc_t *rpc;
+    metrics_t *metrics;
+    node_std_metrics_t std;
+    node_hooks_t hooks;
+};
+
+static int take_lock(node_t *n)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", n->datadir, NODE_LOCK_FILE);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        HM_LOG_ERR("node", "cannot open %s: %s", path, strerror(errno));
+        return HM_ERR_IO;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        close(fd);
+        if (e == EWOULDBLOCK) {
+            HM_LOG_ERR("node", "%s is in use by another hallmarkd (%s is locked)", n->datadir,
+                       path);
+            return HM_ERR_EXISTS;
+        }
+        HM_LOG_ERR("node", "cannot lock %s: %s", path, strerror(e));
+        return HM_ERR_IO;
+    }
+    char pid[32];
+    int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) != 0 || write(fd, pid, (size_t)len) != len)
+        HM_LOG_WARN("node", "cannot write the pid into %s", path);
+    n->lock_fd = fd;
+    return HM_OK;
+}
+
+static double peers_gauge(void *arg)
+{
+    node_t *n = arg;
+    return n->p2p ? (double)p2p_peer_count(n->p2p) : 0.0;
+}
+
+static int register_metrics(node_t *n)
+{
+    static const double latency_bounds[] = {0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+    int rc = metrics_new(&n->metrics);
+    if (rc != HM_OK)
+        return rc;
+    metrics_t *m = n->metrics;
+    n->std.height = metrics_gauge(m, "hallmark_height", "last committed height");
+    n->std.view = metrics_gauge(m, "hallmark_view", "current PBFT view");
+    n->std.view_changes =
+        metrics_counter(m, "hallmark_view_changes_total", "view changes since start");
+    n->std.txs_committed =
+        metrics_counter(m, "hallmark_txs_committed_total", "transactions committed since start");
+    n->std.mempool_txs = metrics_gauge(m, "hallmark_mempool_txs", "transactions in the mempool");
+    n->std.peers_connected = metrics_gauge_fn(m, "hallmark_peers_connected",
+                                              "authenticated p2p peers", peers_gauge, n);
+    n->std.commit_latency = metrics_histogram(
+        m, "hallmark_commit_latency_seconds", "time from proposal to commit of a block",
+        latency_bounds, sizeof latency_bounds / sizeof latency_bounds[0]);
+    if (!n->std.height || !n->std.view || !n->std.view_changes || !n->std.txs_committed ||
+        !n->std.mempool_txs || !n->std.peers_connected || !n->std.commit_latency)
+        return HM_ERR_NOMEM;
+    return HM_OK;
+}
+
+int node_open(node_t **out, const node_options_t *opt)
+{
+    int rc = HM_ERR_NOMEM;
+    char err[512] = "";
+    char *path = NULL, *passpath = NULL, *pass = NULL;
+    size_t pass_len = 0;
+    struct stat st;
+    node_t *n = calloc(1, sizeof *n);
+    if (!n)
+        goto done;
+    n->lock_fd = -1;
+    n->validator_index = -1;
+    snprintf(n->version, sizeof n->version, "%s", opt->version ? opt->version : "hallmarkd");
+    if (!(n->datadir = strdup(opt->datadir)))
+        goto done;
+    if (stat(n->datadir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        HM_LOG_ERR("node", "data directory %s does not exist (run hallmarkd init)", n->datadir);
+        rc = HM_ERR_NOT_FOUND;
+        goto done;
+    }
+    if ((rc = take_lock(n)) != HM_OK)
+        goto done;
+    if ((rc = config_load(&n->cfg, n->datadir, opt->config_path, err, sizeof err)) != HM_OK) {
+        HM_LOG_ERR("config", "%s", err);
+        goto done;
+    }
+    if (opt->force_full)
+        n->cfg->mode = NODE_MODE_FULL;
+    hm_log_level_t lvl = n->cfg->log_level;
+    if (opt->log_level && hm_log_level_parse(opt->log_level, &lvl) != HM_OK) {
+        HM_LOG_ERR("node", "unknown log level '%s'", opt->log_level);
+        rc = HM_ERR_INVALID;
+        goto done;
+    }
+    hm_log_set_level(lvl);
+    if (n->cfg->log_file) {
+        rc = HM_ERR_NOMEM;
+        if (!(path = config_path(n->cfg, n->cfg->log_file)))
+            goto done;
+        if ((rc = hm_log_open_file(path)) != HM_OK) {
+            HM_LOG_ERR("node", "cannot open the log file %s", path);
+            goto done;
+        }
+        n->log_to_file = true;
+        free(path);
+        path = NULL;
+    }
+    HM_LOG_INFO("node", "%s starting, datadir %s", n->version, n->datadir);
+
+    rc = HM_ERR_NOMEM;
+    if (!(path = config_path(n->cfg, n->cfg->genesis_file)))
+        goto done;
+    if ((rc = genesis_load(&n->genesis, path, err, sizeof err)) != HM_OK) {
+        HM_LOG_ERR("genesis", "%s", err);
+        goto done;
+    }
+    free(path);
+    path = NULL;
+
+    rc = HM_ERR_NOMEM;
+    if (!(path = config_path(n->cfg, n->cfg->key_file)))
+        goto done;
+    if (n->cfg->key_passphrase_file) {
+        if (!(passpath = config_path(n->cfg, n->cfg->key_passphrase_file)))
+            goto done;
+        if ((rc = nodekey_read_passphrase(&pass, &pass_len, passpath)) != HM_OK) {
+            HM_LOG_ERR("node", "cannot read the passphrase file %s: %s", passpath,
+                       hm_strerror(rc));
+            goto done;
+        }
+    }
+    if ((rc = nodekey_load(n->seckey, n->pubkey, path, pass, pass_len)) != HM_OK) {
+        HM_LOG_ERR("node", "cannot load the consensus key %s: %s%s", path, hm_strerror(rc),
+                   rc == HM_ERR_STATE ? " (sealed: set key_passphrase_file)" : "");
+        goto done;
+    }
+    int idx = genesis_find_pubkey(n->genesis, n->pubkey);
+    if (n->cfg->mode == NODE_MODE_VALIDATOR) {
+        if (idx < 0)
+            HM_LOG_WARN("node", "this node's key is not a genesis validator: not voting");
+        n->validator_index = idx;
+    }
+    if ((rc = register_metrics(n)) != HM_OK)
+        goto done;
+    char chain[65];
+    hm_hex_encode(chain, n->genesis->chain_id, HM_HASH_LEN);
+    HM_LOG_INFO("node", "chain %s (%s), %zu validators, %s%s", chain, n->genesis->chain_name,
+                n->genesis->n_validators,
+                n->cfg->mode == NODE_MODE_FULL ? "full node" : "validator mode",
+                idx >= 0 ? "" : " (not in the validator set)");
+    *out = n;
+    n = NULL;
+    rc = HM_OK;
+done:
+    if (pass) {
+        hm_wipe(pass, pass_len);
+        free(pass);
+    }
+    free(passpath);
+    free(path);
+    node_close(n);
+    return rc;
+}
+
+void node_set_hooks(node_t *n, const node_hooks_t *hooks)
+{
+    if (hooks)
+        n->hooks = *hooks;
+    else
+        memset(&n->hooks, 0, sizeof n->hooks);
+}
+
+/* ---- the endpoints that exist before the core is wired ------------------ */
+
+static void h_status(void *arg, rpc_request_t *req)
+{
+    node_t *n = arg;
+    char chain[65], pk[65], fp[65];
+    hm_hex_encode(chain, n->genesis->chain_id, HM_HASH_LEN);
+    hm_hex_encode(pk, n->pubkey, HM_PUBKEY_LEN);
+    hm_hex_encode(fp, p2p_own_fingerprint(n->p2p), TLS_FP_LEN);
+    size_t cap = p2p_connection_count(n->p2p);
+    p2p_peer_status_t *ps = cap ? calloc(cap, sizeof *ps) : NULL;
+    size_t np = ps ? p2p_peers(n->p2p, ps, cap) : 0;
+    json_t *peers = json_array();
+    for (size_t i = 0; peers && i < np; i++) {
+        char pfp[65], pkey[65];
+        hm_hex_encode(pfp, ps[i].info.tls_fp, TLS_FP_LEN);
+        hm_hex_encode(pkey, ps[i].info.node_key, HM_PUBKEY_LEN);
+        int vi = ps[i].info.validator_index;
+        json_array_append_new(
+            peers,
+            json_pack("{s:I, s:b, s:s, s:o, s:s?, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I}",
+                      "id", (json_int_t)ps[i].info.id, "ready", ps[i].ready, "address",
+                      ps[i].info.address, "validator_index",
+                      vi >= 0 ? json_integer(vi) : json_null(), "name",
+                      vi >= 0 ? n->genesis->validators[vi].name : NULL, "direction",
+                      ps[i].info.outbound ? "outbound" : "inbound", "tls_fingerprint",
+                      ps[i].ready || vi >= 0 ? pfp : "", "node_key", ps[i].ready ? pkey : "",
+                      "height", (json_int_t)ps[i].height, "connected_ms",
+                      (json_int_t)ps[i].connected_ms, "bytes_in", (json_int_t)ps[i].bytes_in,
+                      "bytes_out", (json_int_t)ps[i].bytes_out, "frames_in",
+                      (json_int_t)ps[i].frames_in, "queued_bytes",
+                      (json_int_t)ps[i].queued_bytes));
+    }
+    free(ps);
+    json_t *body = json_pack(
+        "{s:s, s:s, s:s, s:s, s:I, s:I, s:o, s:s, s:s, s:n, s:n, s:I, s:I, s:o}", "version",
+        n->version, "chain_id", chain, "chain_name", n->genesis->chain_name, "mode",
+        n->cfg->mode == NODE_MODE_FULL ? "full" : "validator", "height", (json_int_t)0, "view",
+        (json_int_t)0, "validator_index",
+        n->validator_index >= 0 ? json_integer(n->validator_index) : json_null(), "node_key", pk,
+        "tls_fingerprint", fp, "last_block_hash", "state_root", "mempool_size", (json_int_t)0,
+        "peers_connected", (json_int_t)p2p_peer_count(n->p2p), "peers",
+        peers ? peers : json_array());
+    rpc_reply_json(req, 200, body);
+}
+
+static void h_metrics(void *arg, rpc_request_t *req)
+{
+    node_t *n = arg;
+    hm_buf_t b = {0};
+    if (metrics_render(n->metrics, &b) != HM_OK)
+        rpc_reply_error(req, 500, "internal", "cannot render metrics");
+    else
+        rpc_reply_raw(req, 200, "text/plain; version=0.0.4; charset=utf-8", b.data, b.len);
+    hm_buf_free(&b);
+}
+
+/* Check one hex SignedTx; on failure reply and return false. */
+static bool check_tx_hex(rpc_request_t *req, const json_t *v, const char *where)
+{
+    const char *hex = json_string_value(v);
+    uint8_t *raw = NULL;
+    size_t len = 0;
+    Hallmark__SignedTx *tx = NULL;
+    if (!hex) {
+        rpc_reply_error(req, 400, "bad_request", "%s: expected a hex string", where);
+        return false;
+    }
+    int rc = hm_hex_decode_alloc(&raw, &len, hex, json_string_length(v), HM_MAX_TX_BYTES);
+    if (rc == HM_OK)
+        rc = hm_decode_signed_tx(&tx, raw, len);
+    free(raw);
+    hm_free_signed_tx(tx);
+    if (rc != HM_OK) {
+        rpc_reply_error(req, 400, "bad_request", "%s: not a SignedTx (%s)", where,
+                        hm_strerror(rc));
+        return false;
+    }
+    return true;
+}
+
+static void h_tx(void *arg, rpc_request_t *req)
+{
+    (void)arg;
+    json_t *body = rpc_body_json(req);
+    if (!body)
+        return;
+    if (!json_is_object(body) || !json_object_get(body, "tx")) {
+        rpc_reply_error(req, 400, "bad_request", "expected {\"tx\": \"<hex SignedTx>\"}");
+        return;
+    }
+    if (!check_tx_hex(req, json_object_get(body, "tx"), "tx"))
+        return;
+    rpc_reply_error(req, 503, "not_ready", "transaction submission is not wired yet");
+}
+
+static void h_txs(void *arg, rpc_request_t *req)
+{
+    (void)arg;
+    json_t *body = rpc_body_json(req);
+    if (!body)
+        return;
+    json_t *txs = json_is_object(body) ? json_object_get(body, "txs") : NULL;
+    if (!json_is_array(txs)) {
+        rpc_reply_error(req, 400, "bad_request", "expected {\"txs\": [\"<hex SignedTx>\", ...]}");
+        return;
+    }
+    for (size_t i = 0; i < json_array_size(txs); i++) {
+        char where[32];
+        snprintf(where, sizeof where, "txs[%zu]", i);
+        if (!check_tx_hex(req, json_array_get(txs, i), where))
+            return;
+    }
+    rpc_reply_error(req, 503, "not_ready", "transaction submission is not wired yet");
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    node_t *n = arg;
+    HM_LOG_INFO("node", "%s received, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    event_base_loopexit(n->base, NULL);
+}
+
+static void fwd_recv(void *arg, const p2p_peer_info_t *peer, const Hallmark__Envelope *env,
+                     const uint8_t *bytes, size_t len)
+{
+    node_t *n = arg;
+    if (n->hooks.on_envelope)
+        n->hooks.on_envelope(n->hooks.arg, peer, env, bytes, len);
+}
+
+static void fwd_peer(void *arg, const p2p_peer_info_t *peer, bool connected)
+{
+    node_t *n = arg;
+    if (n->hooks.on_peer)
+        n->hooks.on_peer(n->hooks.arg, peer, connected);
+}
+
+int node_run(node_t *n)
+{
+    int rc = HM_ERR_NOMEM;
+    char *cookie = NULL;
+    bool started_hooks = false;
+    if (!(n->base = event_base_new()))
+        goto done;
+    p2p_options_t po = {
+        .base = n->base,
+        .cfg = n->cfg,
+        .genesis = n->genesis,
+        .version = n->version,
+        .on_recv = fwd_recv,
+        .on_peer = fwd_peer,
+        .cb_arg = n,
+    };
+    memcpy(po.node_key, n->pubkey, HM_PUBKEY_LEN);
+    if ((rc = p2p_new(&n->p2p, &po)) != HM_OK) {
+        HM_LOG_ERR("node", "cannot set up p2p: %s", hm_strerror(rc));
+        goto done;
+    }
+    if (n->validator_index >= 0 &&
+        memcmp(n->genesis->validators[n->validator_index].tls_fingerprint,
+               p2p_own_fingerprint(n->p2p), TLS_FP_LEN))
+        HM_LOG_WARN("node", "our TLS certificate is not the one genesis pins for us: "
+                            "peers will refuse this node");
+    rc = HM_ERR_NOMEM;
+    if (n->cfg->rpc_cookie && !(cookie = config_path(n->cfg, NODE_COOKIE_FILE)))
+        goto done;
+    rpc_options_t ro = {
+        .base = n->base,
+        .bind = n->cfg->rpc_bind,
+        .token = n->cfg->rpc_token,
+        .cookie_path = cookie,
+    };
+    if ((rc = rpc_new(&n->rpc, &ro)) != HM_OK)
+        goto done;
+    if ((rc = rpc_route(n->rpc, RPC_GET, "/v1/status", h_status, n)) != HM_OK ||
+        (rc = rpc_route(n->rpc, RPC_GET, "/metrics", h_metrics, n)) != HM_OK ||
+        (rc = rpc_route(n->rpc, RPC_POST, "/v1/tx", h_tx, n)) != HM_OK ||
+        (rc = rpc_route(n->rpc, RPC_POST, "/v1/txs", h_txs, n)) != HM_OK)
+        goto done;
+    if (n->hooks.on_start && (rc = n->hooks.on_start(n->hooks.arg, n)) != HM_OK)
+        goto done;
+    started_hooks = true;
+    if ((rc = p2p_start(n->p2p)) != HM_OK || (rc = rpc_start(n->rpc)) != HM_OK)
+        goto done;
+    rc = HM_ERR_NOMEM;
+    if (!(n->sigterm = evsignal_new(n->base, SIGTERM, on_signal, n)) ||
+        !(n->sigint = evsignal_new(n->base, SIGINT, on_signal, n)) ||
+        evsignal_add(n->sigterm, NULL) != 0 || evsignal_add(n->sigint, NULL) != 0)
+        goto done;
+    HM_LOG_INFO("node", "running");
+    if (event_base_dispatch(n->base) < 0) {
+        rc = HM_ERR_IO;
+        goto done;
+    }
+    rc = HM_OK;
+done:
+    if (started_hooks && n->hooks.on_stop)
+        n->hooks.on_stop(n->hooks.arg, n);
+    rpc_free(n->rpc); /* removes the cookie */
+    n->rpc = NULL;
+    p2p_free(n->p2p);
+    n->p2p = NULL;
+    if (n->sigterm)
+        event_free(n->sigterm);
+    if (n->sigint)
+        event_free(n->sigint);
+    n->sigterm = n->sigint = NULL;
+    if (n->base)
+        event_base_free(n->base);
+    n->base = NULL;
+    free(cookie);
+    HM_LOG_INFO("node", "stopped");
+    return rc;
+}
+
+void node_stop(node_t *n)
+{
+    if (n->base)
+        event_base_loopexit(n->base, NULL);
+}
+
+void node_close(node_t *n)
+{
+    if (!n)
+        return;
+    hm_wipe(n->seckey, sizeof n->seckey);
+    genesis_free(n->genesis);
+    config_free(n->cfg);
+    metrics_free(n->metrics);
+    if (n->log_to_file)
+        hm_log_close();
+    if (n->lock_fd >= 0)
+        close(n->lock_fd); /* releases the flock */
+    free(n->datadir);
+    free(n);
+}
+
+const node_config_t *node_config(const node_t *n) { return n->cfg; }
+const genesis_t *node_genesis(const node_t *n) { return n->genesis; }
+struct event_base *node_base(node_t *n) { return n->base; }
+p2p_t *node_p2p(node_t *n) { return n->p2p; }
+rpc_t *node_rpc(node_t *n) { return n->rpc; }
+metrics_t *node_metrics(node_t *n) { return n->metrics; }
+const uint8_t *node_pubkey(const node_t *n) { return n->pubkey; }
+const uint8_t *node_seckey(const node_t *n) { return n->seckey; }
+int node_validator_index(const node_t *n) { return n->validator_index; }
+const node_std_metrics_t *node_std_metrics(const node_t *n) { return &n->std; }

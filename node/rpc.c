@@ -1,0 +1,516 @@
+/* node/rpc — see rpc.h. Owns the evhttp server, the route table and the
+ * cookie file; depends on lib/, libevent's evhttp and jansson. */
+#include "node/rpc.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include "lib/buf.h"
+#include "lib/hex.h"
+#include "lib/keys.h"
+#include "lib/log.h"
+#include "lib/seal.h"
+#include "node/config.h"
+
+#define MAX_SEGMENTS 16
+
+typedef struct {
+    rpc_method_t method;
+    char *pattern;
+    char *segs[MAX_SEGMENTS];
+    char pname[MAX_SEGMENTS][48]; /* {name} without braces */
+    size_t n_segs;
+    rpc_handler_fn fn;
+    void *arg;
+} route_t;
+
+struct rpc {
+    struct event_base *base;
+    struct evhttp *http;
+    char *bind;
+    char *token;
+    char *cookie_path;
+    char cookie_secret[65];
+    bool cookie_written;
+    uint16_t port;
+    route_t routes[RPC_MAX_ROUTES];
+    size_t n_routes;
+    uint64_t requests;
+};
+
+struct rpc_request {
+    rpc_t *rpc;
+    struct evhttp_request *req;
+    bool replied;
+    const char *pnames[RPC_MAX_PARAMS];
+    char *pvalues[RPC_MAX_PARAMS];
+    size_t n_params;
+    struct evkeyvalq query;
+    bool query_parsed;
+    uint8_t *body;
+    size_t body_len;
+    json_t *json;
+};
+
+/* Split a path into segments (in place copy). Returns count or -1. */
+static int split_path(char *copy, char **segs, size_t max)
+{
+    size_t n = 0;
+    char *save = NULL;
+    if (copy[0] != '/')
+        return -1;
+    for (char *s = strtok_r(copy, "/", &save); s; s = strtok_r(NULL, "/", &save)) {
+        if (n >= max)
+            return -1;
+        segs[n++] = s;
+    }
+    return (int)n;
+}
+
+int rpc_new(rpc_t **out, const rpc_options_t *opt)
+{
+    int rc = HM_ERR_NOMEM;
+    rpc_t *r = calloc(1, sizeof *r);
+    if (!r)
+        goto done;
+    r->base = opt->base;
+    if (!(r->bind = strdup(opt->bind ? opt->bind : "127.0.0.1:7701")))
+        goto done;
+    if (opt->token && *opt->token && !(r->token = strdup(opt->token)))
+        goto done;
+    if (opt->cookie_path && !(r->cookie_path = strdup(opt->cookie_path)))
+        goto done;
+    *out = r;
+    r = NULL;
+    rc = HM_OK;
+done:
+    rpc_free(r);
+    return rc;
+}
+
+int rpc_route(rpc_t *r, rpc_method_t method, const char *pattern, rpc_handler_fn fn, void *arg)
+{
+    if (r->n_routes >= RPC_MAX_ROUTES || !pattern || !fn)
+        return HM_ERR_LIMIT;
+    route_t *rt = &r->routes[r->n_routes];
+    memset(rt, 0, sizeof *rt);
+    if (!(rt->pattern = strdup(pattern)))
+        return HM_ERR_NOMEM;
+    int n = split_path(rt->pattern, rt->segs, MAX_SEGMENTS);
+    size_t params = 0;
+    bool bad = n < 0;
+    for (int i = 0; i < n; i++) {
+        size_t sl = strlen(rt->segs[i]);
+        if (rt->segs[i][0] != '{')
+            continue;
+        params++;
+        if (sl < 3 || sl - 2 >= sizeof rt->pname[i] || rt->segs[i][sl - 1] != '}')
+            bad = true;
+        else
+            snprintf(rt->pname[i], sizeof rt->pname[i], "%.*s", (int)(sl - 2), rt->segs[i] + 1);
+    }
+    if (bad || params > RPC_MAX_PARAMS) {
+        free(rt->pattern);
+        return HM_ERR_INVALID;
+    }
+    rt->n_segs = (size_t)n;
+    rt->method = method;
+    rt->fn = fn;
+    rt->arg = arg;
+    r->n_routes++;
+    return HM_OK;
+}
+
+/* ---- replies --------------------------------------------------------- */
+
+static void send_reply(rpc_request_t *q, int status, const char *ctype, const void *data,
+                       size_t len)
+{
+    if (q->replied)
+        return;
+    q->replied = true;
+    struct evbuffer *buf = evbuffer_new();
+    struct evkeyvalq *h = evhttp_request_get_output_headers(q->req);
+    evhttp_add_header(h, "Content-Type", ctype);
+    evhttp_add_header(h, "Cache-Control", "no-store");
+    if (buf && len)
+        evbuffer_add(buf, data, len);
+    const char *reason = NULL;
+    switch (status) {
+    case 200: reason = "OK"; break;
+    case 400: reason = "Bad Request"; break;
+    case 401: reason = "Unauthorized"; break;
+    case 404: reason = "Not Found"; break;
+    case 405: reason = "Method Not Allowed"; break;
+    case 413: reason = "Payload Too Large"; break;
+    case 500: reason = "Internal Server Error"; break;
+    case 503: reason = "Service Unavailable"; break;
+    default: reason = "Status"; break;
+    }
+    evhttp_send_reply(q->req, status, reason, buf);
+    if (buf)
+        evbuffer_free(buf);
+}
+
+void rpc_reply_raw(rpc_request_t *q, int status, const char *content_type, const void *data,
+                   size_t len)
+{
+    send_reply(q, status, content_type, data, len);
+}
+
+void rpc_reply_json(rpc_request_t *q, int status, json_t *body)
+{
+    char *s = body ? json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(body);
+    if (!s) {
+        static const char oom[] = "{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\"}}\n";
+        send_reply(q, 500, "application/json", oom, sizeof oom - 1);
+        return;
+    }
+    size_t n = strlen(s);
+    hm_buf_t b = {0};
+    if (hm_buf_append(&b, s, n) == HM_OK && hm_buf_append_u8(&b, '\n') == HM_OK)
+        send_reply(q, status, "application/json", b.data, b.len);
+    else
+        send_reply(q, status, "application/json", s, n);
+    hm_buf_free(&b);
+    free(s);
+}
+
+void rpc_reply_error(rpc_request_t *q, int status, const char *code, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    /* json_string needs UTF-8; messages may quote client bytes */
+    json_t *m = json_string(msg);
+    if (!m)
+        m = json_string("(message not UTF-8)");
+    rpc_reply_json(q, status, json_pack("{s:{s:s, s:o}}", "error", "code", code, "message", m));
+}
+
+/* ---- request accessors ----------------------------------------------- */
+
+const char *rpc_param(const rpc_request_t *q, const char *name)
+{
+    for (size_t i = 0; i < q->n_params; i++)
+        if (!strcmp(q->pnames[i], name))
+            return q->pvalues[i];
+    return NULL;
+}
+
+const char *rpc_query(rpc_request_t *q, const char *name)
+{
+    if (!q->query_parsed) {
+        const char *qs = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(q->req));
+        TAILQ_INIT(&q->query);
+        if (qs && evhttp_parse_query_str(qs, &q->query) != 0)
+            evhttp_clear_headers(&q->query);
+        q->query_parsed = true;
+    }
+    return evhttp_find_header(&q->query, name);
+}
+
+const uint8_t *rpc_body(const rpc_request_t *q, size_t *len)
+{
+    *len = q->body_len;
+    return q->body;
+}
+
+json_t *rpc_body_json(rpc_request_t *q)
+{
+    if (q->json)
+        return q->json;
+    if (!q->body_len) {
+        rpc_reply_error(q, 400, "invalid_json", "a JSON body is required");
+        return NULL;
+    }
+    json_error_t je;
+    q->json = json_loadb((const char *)q->body, q->body_len, JSON_REJECT_DUPLICATES, &je);
+    if (!q->json)
+        rpc_reply_error(q, 400, "invalid_json", "JSON error at line %d column %d: %s", je.line,
+                        je.column, je.text);
+    return q->json;
+}
+
+uint64_t rpc_requests_total(const rpc_t *r)
+{
+    return r->requests;
+}
+
+/* ---- dispatch ------------------------------------------------------------ */
+
+static int b64val(int c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+')
+        return 62;
+    if (c == '/')
+        return 63;
+    return -1;
+}
+
+/* Strict base64 into out (NUL-terminated). Returns length or -1. */
+static int b64decode(char *out, size_t outlen, const char *in)
+{
+    size_t n = strlen(in), o = 0;
+    if (n % 4)
+        return -1;
+    for (size_t i = 0; i < n; i += 4) {
+        int v[4];
+        for (int k = 0; k < 4; k++) {
+            v[k] = in[i + k] == '=' ? -2 : b64val((unsigned char)in[i + k]);
+            if (v[k] == -1 || (v[k] == -2 && (i + 4 != n || k < 2)))
+                return -1;
+        }
+        if (v[2] == -2 && v[3] != -2)
+            return -1;
+        uint32_t x = ((uint32_t)v[0] << 18) | ((uint32_t)v[1] << 12) |
+                     ((uint32_t)(v[2] < 0 ? 0 : v[2]) << 6) | (uint32_t)(v[3] < 0 ? 0 : v[3]);
+        int bytes = v[2] == -2 ? 1 : v[3] == -2 ? 2 : 3;
+        if (o + (size_t)bytes + 1 > outlen)
+            return -1;
+        out[o++] = (char)(x >> 16);
+        if (bytes > 1)
+            out[o++] = (char)(x >> 8);
+        if (bytes > 2)
+            out[o++] = (char)x;
+    }
+    out[o] = '\0';
+    return (int)o;
+}
+
+static bool secret_eq(const char *given, const char *want)
+{
+    size_t n = strlen(want);
+    return want[0] && strlen(given) == n && hm_ct_equal(given, want, n);
+}
+
+static bool auth_ok(rpc_t *r, struct evhttp_request *req)
+{
+    if (!r->token && !r->cookie_written)
+        return true;
+    const char *h = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
+    if (!h || strlen(h) > 1024)
+        return false;
+    if (!strncmp(h, "Bearer ", 7)) {
+        const char *t = h + 7;
+        return (r->token && secret_eq(t, r->token)) ||
+               (r->cookie_written && secret_eq(t, r->cookie_secret));
+    }
+    if (!strncmp(h, "Basic ", 6) && r->cookie_written) {
+        char dec[512];
+        int n = b64decode(dec, sizeof dec, h + 6);
+        bool ok = false;
+        if (n > 0 && !memchr(dec, '\0', (size_t)n)) {
+            size_t ul = strlen(RPC_COOKIE_USER);
+            ok = !strncmp(dec, RPC_COOKIE_USER ":", ul + 1) &&
+                 secret_eq(dec + ul + 1, r->cookie_secret);
+        }
+        hm_wipe(dec, sizeof dec);
+        return ok;
+    }
+    return false;
+}
+
+static void request_cleanup(rpc_request_t *q)
+{
+    for (size_t i = 0; i < q->n_params; i++)
+        free(q->pvalues[i]);
+    if (q->query_parsed)
+        evhttp_clear_headers(&q->query);
+    json_decref(q->json);
+    free(q->body);
+}
+
+static void dispatch(struct evhttp_request *req, void *arg)
+{
+    rpc_t *r = arg;
+    rpc_request_t q;
+    memset(&q, 0, sizeof q);
+    q.rpc = r;
+    q.req = req;
+    r->requests++;
+
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+    const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+    enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+    char *copy = NULL;
+    char *segs[MAX_SEGMENTS];
+    int n;
+
+    if (!auth_ok(r, req)) {
+        evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate",
+                          "Bearer realm=\"hallmarkd\"");
+        rpc_reply_error(&q, 401, "unauthorized", "missing or invalid credentials");
+        goto done;
+    }
+    struct evbuffer *in = evhttp_request_get_input_buffer(req);
+    size_t blen = in ? evbuffer_get_length(in) : 0;
+    if (blen > HM_MAX_RPC_BODY_BYTES) {
+        rpc_reply_error(&q, 413, "body_too_large", "request body over %u bytes",
+                        HM_MAX_RPC_BODY_BYTES);
+        goto done;
+    }
+    if (blen) {
+        if (!(q.body = malloc(blen))) {
+            rpc_reply_error(&q, 500, "internal", "out of memory");
+            goto done;
+        }
+        evbuffer_remove(in, q.body, blen);
+        q.body_len = blen;
+    }
+    if (!path || !*path)
+        path = "/";
+    if (strlen(path) > 2048 || !(copy = strdup(path)) ||
+        (n = split_path(copy, segs, MAX_SEGMENTS)) < 0) {
+        rpc_reply_error(&q, 404, "not_found", "no such endpoint");
+        goto done;
+    }
+    unsigned allowed = 0;
+    for (size_t i = 0; i < r->n_routes; i++) {
+        route_t *rt = &r->routes[i];
+        if (rt->n_segs != (size_t)n)
+            continue;
+        bool match = true;
+        for (size_t s = 0; s < rt->n_segs && match; s++)
+            if (rt->segs[s][0] != '{' && strcmp(rt->segs[s], segs[s]))
+                match = false;
+        if (!match)
+            continue;
+        bool method_ok = (rt->method == RPC_GET && cmd == EVHTTP_REQ_GET) ||
+                         (rt->method == RPC_POST && cmd == EVHTTP_REQ_POST);
+        if (!method_ok) {
+            allowed |= rt->method;
+            continue;
+        }
+        for (size_t s = 0; s < rt->n_segs; s++) {
+            if (rt->segs[s][0] != '{')
+                continue;
+            char *v = evhttp_uridecode(segs[s], 0, NULL);
+            if (!v) {
+                rpc_reply_error(&q, 500, "internal", "out of memory");
+                goto done;
+            }
+            q.pnames[q.n_params] = rt->pname[s];
+            q.pvalues[q.n_params++] = v;
+        }
+        rt->fn(rt->arg, &q);
+        if (!q.replied) {
+            HM_LOG_ERR("rpc", "handler for %s did not reply", rt->pattern);
+            rpc_reply_error(&q, 500, "internal", "the handler did not reply");
+        }
+        goto done;
+    }
+    if (allowed) {
+        char allow[32];
+        snprintf(allow, sizeof allow, "%s%s%s", (allowed & RPC_GET) ? "GET" : "",
+                 (allowed & RPC_GET) && (allowed & RPC_POST) ? ", " : "",
+                 (allowed & RPC_POST) ? "POST" : "");
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", allow);
+        rpc_reply_error(&q, 405, "method_not_allowed", "use %s for this endpoint", allow);
+        goto done;
+    }
+    rpc_reply_error(&q, 404, "not_found", "no such endpoint");
+done:
+    free(copy);
+    request_cleanup(&q);
+}
+
+static int write_cookie(rpc_t *r)
+{
+    uint8_t secret[32];
+    char line[sizeof RPC_COOKIE_USER + 1 + 64 + 1];
+    int rc = hm_random(secret, sizeof secret);
+    if (rc != HM_OK)
+        return rc;
+    hm_hex_encode(r->cookie_secret, secret, sizeof secret);
+    hm_wipe(secret, sizeof secret);
+    int n = snprintf(line, sizeof line, "%s:%s", RPC_COOKIE_USER, r->cookie_secret);
+    rc = hm_seal_write_atomic(r->cookie_path, (const uint8_t *)line, (size_t)n);
+    hm_wipe(line, sizeof line);
+    if (rc != HM_OK) {
+        HM_LOG_ERR("rpc", "cannot write the cookie file %s", r->cookie_path);
+        return rc;
+    }
+    r->cookie_written = true;
+    return HM_OK;
+}
+
+int rpc_start(rpc_t *r)
+{
+    char host[256];
+    uint16_t port;
+    int rc;
+    if (config_split_hostport(r->bind, host, sizeof host, &port) != HM_OK) {
+        HM_LOG_ERR("rpc", "rpc_bind '%s' is not host:port", r->bind);
+        return HM_ERR_INVALID;
+    }
+    if (!(r->http = evhttp_new(r->base)))
+        return HM_ERR_NOMEM;
+    evhttp_set_max_body_size(r->http, RPC_HARD_BODY_CAP);
+    evhttp_set_max_headers_size(r->http, 64 * 1024);
+    evhttp_set_timeout(r->http, RPC_TIMEOUT_S);
+    evhttp_set_allowed_methods(r->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
+                                            EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH |
+                                            EVHTTP_REQ_OPTIONS | EVHTTP_REQ_HEAD);
+    evhttp_set_gencb(r->http, dispatch, r);
+    struct evhttp_bound_socket *bs = evhttp_bind_socket_with_handle(r->http, host, port);
+    if (!bs) {
+        HM_LOG_ERR("rpc", "cannot bind the JSON API to %s", r->bind);
+        return HM_ERR_IO;
+    }
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    if (getsockname(evhttp_bound_socket_get_fd(bs), (struct sockaddr *)&ss, &sl) == 0)
+        r->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                                 : ((struct sockaddr_in *)&ss)->sin_port);
+    if (r->cookie_path && (rc = write_cookie(r)) != HM_OK)
+        return rc;
+    HM_LOG_INFO("rpc", "JSON API on %s (auth:%s%s)", r->bind, r->token ? " token" : "",
+                r->cookie_written ? " cookie" : (r->token ? "" : " none"));
+    return HM_OK;
+}
+
+uint16_t rpc_port(const rpc_t *r)
+{
+    return r->port;
+}
+
+void rpc_free(rpc_t *r)
+{
+    if (!r)
+        return;
+    if (r->http)
+        evhttp_free(r->http);
+    if (r->cookie_written && unlink(r->cookie_path) != 0)
+        HM_LOG_WARN("rpc", "cannot remove the cookie file %s", r->cookie_path);
+    for (size_t i = 0; i < r->n_routes; i++)
+        free(r->routes[i].pattern);
+    if (r->token)
+        hm_wipe(r->token, strlen(r->token));
+    hm_wipe(r->cookie_secret, sizeof r->cookie_secret);
+    free(r->token);
+    free(r->cookie_path);
+    free(r->bind);
+    free(r);
+}

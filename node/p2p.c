@@ -313,11 +313,15 @@ static bool handle_frame(conn_t *c, const uint8_t *bytes, size_t len)
     Hallmark__Envelope *env = NULL;
     int rc = hm_decode_envelope(&env, bytes, len);
     char why[96];
+    /* Anything below may close c; destruction waits until we are done. */
+    c->in_callback++;
     if (rc != HM_OK || env->msg_case == HALLMARK__ENVELOPE__MSG__NOT_SET) {
         snprintf(why, sizeof why, "undecodable frame of %zu bytes (%s)", len,
                  rc != HM_OK ? hm_strerror(rc) : "empty envelope");
         conn_close(c, HM_LOG_WARN, why);
         hm_free_envelope(env);
+        if (--c->in_callback == 0)
+            conn_destroy(c);
         return false;
     }
     c->st.frames_in++;
@@ -336,13 +340,11 @@ static bool handle_frame(conn_t *c, const uint8_t *bytes, size_t len)
             c->st.height = env->status->height;
             c->st.view = env->status->view;
         }
-        if (p->on_recv) {
-            c->in_callback++;
+        if (p->on_recv)
             p->on_recv(p->cb_arg, &c->st.info, env, bytes, len);
-            c->in_callback--;
-        }
     }
     hm_free_envelope(env);
+    c->in_callback--;
     if (c->dead) {
         if (c->in_callback == 0)
             conn_destroy(c);
@@ -479,7 +481,10 @@ static void dial_cb(evutil_socket_t fd, short what, void *arg)
     if (t->fp_known) { /* already connected to that identity (it dialed us) */
         for (conn_t *c = p->conns; c; c = c->next)
             if (!c->dead && c->state == CONN_READY && !memcmp(c->st.info.tls_fp, t->fp, TLS_FP_LEN)) {
-                schedule_dial(t, true);
+                /* look again in a second, in case that connection drops */
+                struct timeval tv = {1, 0};
+                t->backoff_ms = P2P_BACKOFF_INITIAL_MS;
+                evtimer_add(t->timer, &tv);
                 return;
             }
     }

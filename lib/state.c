@@ -157,6 +157,8 @@ struct hm_state {
     bool iterating;
     bool root_valid; /* root/nodes match the overlay */
     uint8_t root[32];
+    hm_state_observer_fn observer; /* told of every successful put/del */
+    void *observer_arg;
 };
 
 int hm_state_begin(hm_state_t **out, hm_store_t *store)
@@ -265,12 +267,24 @@ done:
 
 int hm_state_put(hm_state_t *st, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
 {
-    return write_entry(st, key, klen, val, vlen, ENT_PUT);
+    int rc = write_entry(st, key, klen, val, vlen, ENT_PUT);
+    if (rc == HM_OK && st->observer)
+        st->observer(st->observer_arg, key, klen);
+    return rc;
 }
 
 int hm_state_del(hm_state_t *st, const uint8_t *key, size_t klen)
 {
-    return write_entry(st, key, klen, NULL, 0, ENT_TOMB);
+    int rc = write_entry(st, key, klen, NULL, 0, ENT_TOMB);
+    if (rc == HM_OK && st->observer)
+        st->observer(st->observer_arg, key, klen);
+    return rc;
+}
+
+void hm_state_set_observer(hm_state_t *st, hm_state_observer_fn fn, void *arg)
+{
+    st->observer = fn;
+    st->observer_arg = arg;
 }
 
 int hm_state_tx_begin(hm_state_t *st)

@@ -150,6 +150,12 @@ int hm_state_del(hm_state_t *st, const uint8_t *key, size_t klen) HM_WUR;
 int hm_state_iterate(hm_state_t *st, const uint8_t *prefix, size_t plen, hm_kv_visit_fn fn,
                      void *arg) HM_WUR;
 
+/* Call fn(arg, key, klen) after every successful hm_state_put/del (the
+ * node indexes which records each tx changed). A write later dropped by
+ * hm_state_tx_rollback was still reported. fn NULL removes the observer. */
+typedef void (*hm_state_observer_fn)(void *arg, const uint8_t *key, size_t klen);
+void hm_state_set_observer(hm_state_t *st, hm_state_observer_fn fn, void *arg);
+
 /* Savepoints for one transaction: writes after tx_begin are kept by
  * tx_commit or dropped by tx_rollback. Not nested: tx_begin inside a tx is
  * HM_ERR_STATE. Aux records are not covered by savepoints. */

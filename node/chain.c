@@ -1,0 +1,511 @@
+/* node/chain — see chain.h. */
+#include "node/chain.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/buf.h"
+#include "lib/codec.h"
+#include "lib/log.h"
+#include "lib/merkle.h"
+#include "lib/tx.h"
+
+#define CHAIN_TIP_MAGIC "HMCH"
+#define CHAIN_TIP_VERSION 1
+/* magic 4, version 1, chain_id 32, height 8, last_hash 32, time 8,
+ * state_root 32, results_root 32 */
+#define CHAIN_TIP_LEN (4 + 1 + 32 + 8 + 32 + 8 + 32 + 32)
+
+struct node_chain {
+    hm_store_t *store;
+    chain_tip_t tip;
+};
+
+/* ---------------------------------------------------------------- keys */
+
+static size_t key_height(uint8_t out[9], char tag, uint64_t h)
+{
+    out[0] = (uint8_t)tag;
+    hm_put_u64be(out + 1, h);
+    return 9;
+}
+
+/* "H" klen[2] key [h[8] index[4]] into b (reset first). */
+static int key_history(hm_buf_t *b, const uint8_t *key, size_t klen, bool with_pos, uint64_t h,
+                       uint32_t index)
+{
+    if (klen > 0xffff)
+        return HM_ERR_TOO_LARGE;
+    hm_buf_reset(b);
+    int rc = hm_buf_append_u8(b, 'H');
+    if (rc == HM_OK)
+        rc = hm_buf_append(b, (uint8_t[]){(uint8_t)(klen >> 8), (uint8_t)klen}, 2);
+    if (rc == HM_OK)
+        rc = hm_buf_append(b, key, klen);
+    if (rc == HM_OK && with_pos) {
+        rc = hm_buf_append_u64be(b, h);
+        if (rc == HM_OK)
+            rc = hm_buf_append_u32be(b, index);
+    }
+    return rc;
+}
+
+/* ----------------------------------------------------------------- tip */
+
+static void tip_encode(uint8_t out[CHAIN_TIP_LEN], const chain_tip_t *t)
+{
+    uint8_t *p = out;
+    memcpy(p, CHAIN_TIP_MAGIC, 4);
+    p += 4;
+    *p++ = CHAIN_TIP_VERSION;
+    memcpy(p, t->chain_id, 32);
+    p += 32;
+    hm_put_u64be(p, t->height);
+    p += 8;
+    memcpy(p, t->last_hash, 32);
+    p += 32;
+    hm_put_u64be(p, t->last_time_ms);
+    p += 8;
+    memcpy(p, t->state_root, 32);
+    p += 32;
+    memcpy(p, t->results_root, 32);
+}
+
+static int tip_decode(chain_tip_t *t, const uint8_t *p, size_t len)
+{
+    if (len != CHAIN_TIP_LEN || memcmp(p, CHAIN_TIP_MAGIC, 4) != 0 || p[4] != CHAIN_TIP_VERSION)
+        return HM_ERR_CORRUPT;
+    p += 5;
+    memcpy(t->chain_id, p, 32);
+    p += 32;
+    t->height = hm_get_u64be(p);
+    p += 8;
+    memcpy(t->last_hash, p, 32);
+    p += 32;
+    t->last_time_ms = hm_get_u64be(p);
+    p += 8;
+    memcpy(t->state_root, p, 32);
+    p += 32;
+    memcpy(t->results_root, p, 32);
+    return HM_OK;
+}
+
+static int chain_put_tip(hm_state_t *st, const chain_tip_t *t)
+{
+    uint8_t enc[CHAIN_TIP_LEN];
+    tip_encode(enc, t);
+    return hm_state_aux_put(st, (const uint8_t *)"M", 1, enc, sizeof enc);
+}
+
+/* --------------------------------------------------------------- open */
+
+static int chain_load_tip(node_chain_t *c, bool *found)
+{
+    uint8_t *val = NULL;
+    size_t vlen = 0;
+    int rc = hm_store_get_aux(c->store, (const uint8_t *)"M", 1, &val, &vlen);
+    if (rc == HM_ERR_NOT_FOUND) {
+        *found = false;
+        return HM_OK;
+    }
+    if (rc != HM_OK)
+        return rc;
+    rc = tip_decode(&c->tip, val, vlen);
+    free(val);
+    *found = rc == HM_OK;
+    return rc;
+}
+
+static int chain_init_genesis(node_chain_t *c, const uint8_t chain_id[32],
+                              uint64_t genesis_time_ms, const contracts_genesis_t *g,
+                              const uint8_t *genesis_bytes, size_t genesis_len)
+{
+    hm_state_t *st = NULL;
+    int rc = hm_state_begin(&st, c->store);
+    if (rc != HM_OK)
+        return rc;
+    rc = contracts_genesis(st, g);
+    if (rc != HM_OK)
+        goto done;
+    memset(&c->tip, 0, sizeof c->tip);
+    memcpy(c->tip.chain_id, chain_id, 32);
+    c->tip.last_time_ms = genesis_time_ms;
+    hm_merkle_root(c->tip.results_root, NULL, 0);
+    rc = hm_state_root(st, c->tip.state_root);
+    if (rc != HM_OK)
+        goto done;
+    rc = hm_state_aux_put(st, (const uint8_t *)"G", 1, genesis_bytes, genesis_len);
+    if (rc != HM_OK)
+        goto done;
+    rc = chain_put_tip(st, &c->tip);
+    if (rc != HM_OK)
+        goto done;
+    rc = hm_state_commit(st, true);
+done:
+    hm_state_free(st);
+    return rc;
+}
+
+int chain_open(node_chain_t **out, hm_store_t *store, const uint8_t chain_id[32],
+               uint64_t genesis_time_ms, const contracts_genesis_t *g,
+               const uint8_t *genesis_bytes, size_t genesis_len)
+{
+    node_chain_t *c = calloc(1, sizeof *c);
+    if (!c)
+        return HM_ERR_NOMEM;
+    c->store = store;
+    bool found = false;
+    int rc = chain_load_tip(c, &found);
+    if (rc != HM_OK)
+        goto done;
+    if (!found) {
+        rc = chain_init_genesis(c, chain_id, genesis_time_ms, g, genesis_bytes, genesis_len);
+        if (rc == HM_OK)
+            HM_LOG_INFO("chain", "initialised genesis state");
+        goto done;
+    }
+    if (memcmp(c->tip.chain_id, chain_id, 32) != 0) {
+        HM_LOG_ERR("chain", "the data directory belongs to another chain");
+        rc = HM_ERR_WRONG_CHAIN;
+        goto done;
+    }
+    uint8_t root[32];
+    store->ops->root(store, root);
+    if (memcmp(root, c->tip.state_root, 32) != 0) {
+        HM_LOG_ERR("chain", "stored state root does not match the chain tip");
+        rc = HM_ERR_CORRUPT;
+    }
+done:
+    if (rc == HM_OK)
+        *out = c;
+    else
+        free(c);
+    return rc;
+}
+
+void chain_free(node_chain_t *c)
+{
+    free(c);
+}
+
+const chain_tip_t *chain_tip(const node_chain_t *c)
+{
+    return &c->tip;
+}
+
+/* -------------------------------------------------------------- commit */
+
+/* Keys of history-bearing records written by the tx being executed. */
+struct touched {
+    hm_buf_t keys; /* klen[2] key, repeated */
+    size_t n;
+};
+
+static bool has_history(const uint8_t *key, size_t klen)
+{
+    if (klen < 2 || key[1] != '/')
+        return false;
+    return key[0] == 'i' || key[0] == 'r' || key[0] == 'l' || key[0] == 'c' || key[0] == 'p';
+}
+
+static void touched_observe(void *arg, const uint8_t *key, size_t klen)
+{
+    struct touched *t = arg;
+    if (!has_history(key, klen) || klen > 0xffff)
+        return;
+    /* a record written twice by one tx is listed once */
+    for (size_t off = 0; off < t->keys.len;) {
+        size_t l = (size_t)t->keys.data[off] << 8 | t->keys.data[off + 1];
+        if (l == klen && memcmp(t->keys.data + off + 2, key, klen) == 0)
+            return;
+        off += 2 + l;
+    }
+    /* on allocation failure the entry is lost; chain_commit_block notices
+     * through t->n not matching and fails the block instead */
+    if (hm_buf_append(&t->keys, (uint8_t[]){(uint8_t)(klen >> 8), (uint8_t)klen}, 2) != HM_OK ||
+        hm_buf_append(&t->keys, key, klen) != HM_OK) {
+        t->n = SIZE_MAX;
+        return;
+    }
+    if (t->n != SIZE_MAX)
+        t->n++;
+}
+
+static int chain_index_history(hm_state_t *st, const struct touched *t, uint64_t height,
+                               uint32_t index, const uint8_t txid[32], hm_buf_t *scratch)
+{
+    for (size_t off = 0; off < t->keys.len;) {
+        size_t l = (size_t)t->keys.data[off] << 8 | t->keys.data[off + 1];
+        int rc = key_history(scratch, t->keys.data + off + 2, l, true, height, index);
+        if (rc == HM_OK)
+            rc = hm_state_aux_put(st, scratch->data, scratch->len, txid, 32);
+        if (rc != HM_OK)
+            return rc;
+        off += 2 + l;
+    }
+    return HM_OK;
+}
+
+static int chain_check_header(const node_chain_t *c, const Hallmark__Header *h)
+{
+    const chain_tip_t *t = &c->tip;
+    if (h->height != t->height + 1 || memcmp(h->chain_id.data, t->chain_id, 32) != 0 ||
+        memcmp(h->prev_hash.data, t->last_hash, 32) != 0 ||
+        memcmp(h->state_root.data, t->state_root, 32) != 0 ||
+        memcmp(h->results_root.data, t->results_root, 32) != 0 || h->time_ms <= t->last_time_ms)
+        return HM_ERR_STATE;
+    return HM_OK;
+}
+
+int chain_commit_block(node_chain_t *c, const hm_block_t *b, const uint8_t *block_bytes,
+                       size_t block_len, const uint8_t *cert_bytes, size_t cert_len,
+                       uint32_t **codes_out)
+{
+    const Hallmark__Header *h = b->header;
+    size_t n = b->block->n_txs;
+    hm_state_t *st = NULL;
+    hm_tx_t **txs = NULL;
+    uint32_t *codes = NULL;
+    Hallmark__TxResult *res = NULL, **resp = NULL;
+    struct touched touched = {0};
+    hm_buf_t scratch = {0}, enc = {0};
+    chain_tip_t next = c->tip;
+    int rc = chain_check_header(c, h);
+    if (rc != HM_OK) {
+        HM_LOG_ERR("chain", "block %llu does not extend the tip at %llu",
+                   (unsigned long long)h->height, (unsigned long long)c->tip.height);
+        return rc;
+    }
+    rc = HM_ERR_NOMEM;
+    if (n) {
+        txs = calloc(n, sizeof *txs);
+        codes = calloc(n, sizeof *codes);
+        res = calloc(n, sizeof *res);
+        resp = calloc(n, sizeof *resp);
+        if (!txs || !codes || !res || !resp)
+            goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        rc = hm_tx_decode(&txs[i], b->block->txs[i].data, b->block->txs[i].len);
+        if (rc != HM_OK) {
+            /* consensus checked tx_root over decodable txs: this is a bug or
+             * a corrupt block, never a verdict */
+            HM_LOG_ERR("chain", "undecodable tx %zu in certified block %llu", i,
+                       (unsigned long long)h->height);
+            rc = HM_ERR_CORRUPT;
+            goto done;
+        }
+    }
+    rc = hm_state_begin(&st, c->store);
+    if (rc != HM_OK)
+        goto done;
+    hm_state_set_observer(st, touched_observe, &touched);
+    contracts_block_t blk;
+    memcpy(blk.chain_id, c->tip.chain_id, 32);
+    blk.height = h->height;
+    blk.time_ms = h->time_ms;
+    for (size_t i = 0; i < n; i++) {
+        hm_buf_reset(&touched.keys);
+        touched.n = 0;
+        rc = contracts_apply_tx(st, &codes[i], &blk, txs[i]);
+        if (rc != HM_OK)
+            goto done;
+        if (touched.n == SIZE_MAX) {
+            rc = HM_ERR_NOMEM;
+            goto done;
+        }
+        if (codes[i] == HM_R_OK) {
+            rc = chain_index_history(st, &touched, h->height, (uint32_t)i, txs[i]->txid,
+                                     &scratch);
+            if (rc != HM_OK)
+                goto done;
+        }
+        uint8_t loc[12];
+        hm_put_u64be(loc, h->height);
+        hm_put_u32be(loc + 8, (uint32_t)i);
+        uint8_t tkey[33] = {'T'};
+        memcpy(tkey + 1, txs[i]->txid, 32);
+        rc = hm_state_aux_put(st, tkey, sizeof tkey, loc, sizeof loc);
+        if (rc != HM_OK)
+            goto done;
+        hallmark__tx_result__init(&res[i]);
+        res[i].txid.data = txs[i]->txid;
+        res[i].txid.len = 32;
+        res[i].code = codes[i];
+        resp[i] = &res[i];
+    }
+    hm_state_set_observer(st, NULL, NULL);
+    rc = hm_state_root(st, next.state_root);
+    if (rc != HM_OK)
+        goto done;
+    rc = hm_results_root(next.results_root, (const Hallmark__TxResult *const *)resp, n);
+    if (rc != HM_OK)
+        goto done;
+    Hallmark__BlockResults br = HALLMARK__BLOCK_RESULTS__INIT;
+    br.height = h->height;
+    br.results = resp;
+    br.n_results = n;
+    rc = hm_codec_encode_append(&enc, &br.base);
+    if (rc != HM_OK)
+        goto done;
+    uint8_t hk[9];
+    key_height(hk, 'R', h->height);
+    if ((rc = hm_state_aux_put(st, hk, sizeof hk, enc.data, enc.len)) != HM_OK)
+        goto done;
+    key_height(hk, 'B', h->height);
+    if ((rc = hm_state_aux_put(st, hk, sizeof hk, block_bytes, block_len)) != HM_OK)
+        goto done;
+    key_height(hk, 'C', h->height);
+    if ((rc = hm_state_aux_put(st, hk, sizeof hk, cert_bytes, cert_len)) != HM_OK)
+        goto done;
+    next.height = h->height;
+    memcpy(next.last_hash, b->hash, 32);
+    next.last_time_ms = h->time_ms;
+    if ((rc = chain_put_tip(st, &next)) != HM_OK)
+        goto done;
+    rc = hm_state_commit(st, true);
+    if (rc != HM_OK)
+        goto done;
+    c->tip = next;
+    if (codes_out) {
+        *codes_out = codes;
+        codes = NULL;
+    }
+done:
+    if (rc != HM_OK && rc != HM_ERR_STATE)
+        HM_LOG_ERR("chain", "executing block %llu failed: %s", (unsigned long long)h->height,
+                   hm_strerror(rc));
+    hm_state_free(st);
+    for (size_t i = 0; txs && i < n; i++)
+        hm_tx_free(txs[i]);
+    free(txs);
+    free(codes);
+    free(res);
+    free(resp);
+    hm_buf_free(&touched.keys);
+    hm_buf_free(&scratch);
+    hm_buf_free(&enc);
+    return rc;
+}
+
+/* --------------------------------------------------------------- reads */
+
+static int chain_get_aux(node_chain_t *c, const uint8_t *key, size_t klen, hm_buf_t *out)
+{
+    uint8_t *val = NULL;
+    size_t vlen = 0;
+    int rc = hm_store_get_aux(c->store, key, klen, &val, &vlen);
+    if (rc != HM_OK)
+        return rc;
+    hm_buf_reset(out);
+    rc = hm_buf_append(out, val, vlen);
+    free(val);
+    return rc;
+}
+
+static int chain_get_at(node_chain_t *c, char tag, uint64_t height, hm_buf_t *out)
+{
+    if (height == 0 || height > c->tip.height)
+        return HM_ERR_NOT_FOUND;
+    uint8_t k[9];
+    key_height(k, tag, height);
+    return chain_get_aux(c, k, sizeof k, out);
+}
+
+int chain_block_bytes(node_chain_t *c, uint64_t height, hm_buf_t *out)
+{
+    return chain_get_at(c, 'B', height, out);
+}
+
+int chain_cert_bytes(node_chain_t *c, uint64_t height, hm_buf_t *out)
+{
+    return chain_get_at(c, 'C', height, out);
+}
+
+int chain_results_bytes(node_chain_t *c, uint64_t height, hm_buf_t *out)
+{
+    return chain_get_at(c, 'R', height, out);
+}
+
+int chain_genesis_bytes(node_chain_t *c, hm_buf_t *out)
+{
+    return chain_get_aux(c, (const uint8_t *)"G", 1, out);
+}
+
+int chain_tx_location(node_chain_t *c, const uint8_t txid[32], uint64_t *height, uint32_t *index)
+{
+    uint8_t k[33] = {'T'};
+    memcpy(k + 1, txid, 32);
+    hm_buf_t v = {0};
+    int rc = chain_get_aux(c, k, sizeof k, &v);
+    if (rc == HM_OK && v.len != 12)
+        rc = HM_ERR_CORRUPT;
+    if (rc == HM_OK) {
+        *height = hm_get_u64be(v.data);
+        *index = hm_get_u32be(v.data + 8);
+    }
+    hm_buf_free(&v);
+    return rc;
+}
+
+struct history_walk {
+    size_t prefix_len;
+    bool from_start;
+    uint64_t after_height;
+    uint32_t after_index;
+    size_t limit;
+    chain_history_entry_t *entries;
+    size_t n;
+    int rc;
+};
+
+static int history_visit(void *arg, const uint8_t *key, size_t klen, const uint8_t *val,
+                         size_t vlen)
+{
+    struct history_walk *w = arg;
+    if (klen != w->prefix_len + 12 || vlen != 32) {
+        w->rc = HM_ERR_CORRUPT;
+        return 1;
+    }
+    uint64_t h = hm_get_u64be(key + w->prefix_len);
+    uint32_t i = hm_get_u32be(key + w->prefix_len + 8);
+    if (!w->from_start && (h < w->after_height || (h == w->after_height && i <= w->after_index)))
+        return 0; /* at or before the cursor */
+    chain_history_entry_t *e = &w->entries[w->n++];
+    e->height = h;
+    e->index = i;
+    memcpy(e->txid, val, 32);
+    return w->n >= w->limit ? 1 : 0;
+}
+
+/* Entries are read from the start of the record's index and those up to the
+ * cursor skipped: O(position) per page, fine for the histories parts and
+ * certificates have (tens to thousands of txs). */
+int chain_history(node_chain_t *c, const uint8_t *key, size_t klen, bool from_start,
+                  uint64_t after_height, uint32_t after_index, size_t limit,
+                  chain_history_entry_t *entries, size_t *n)
+{
+    *n = 0;
+    if (limit == 0)
+        return HM_OK;
+    hm_buf_t prefix = {0};
+    int rc = key_history(&prefix, key, klen, false, 0, 0);
+    if (rc == HM_OK) {
+        struct history_walk w = {prefix.len, from_start, after_height, after_index,
+                                 limit,      entries,    0,            HM_OK};
+        rc = hm_store_iterate_aux(c->store, prefix.data, prefix.len, history_visit, &w);
+        if (rc > 0)
+            rc = HM_OK; /* stopped by the visitor */
+        if (rc == HM_OK)
+            rc = w.rc;
+        if (rc == HM_OK)
+            *n = w.n;
+    }
+    hm_buf_free(&prefix);
+    return rc;
+}
+
+int chain_state_view(node_chain_t *c, hm_state_t **out)
+{
+    return hm_state_begin(out, c->store);
+}

@@ -8,6 +8,7 @@
 #include "lib/codec.h"
 #include "lib/log.h"
 #include "lib/merkle.h"
+#include "lib/smt.h"
 #include "lib/tx.h"
 
 #define CHAIN_TIP_MAGIC "HMCH"
@@ -97,6 +98,127 @@ static int chain_put_tip(hm_state_t *st, const chain_tip_t *t)
     return hm_state_aux_put(st, (const uint8_t *)"M", 1, enc, sizeof enc);
 }
 
+/* ------------------------------------------------------ touched keys */
+
+/* Keys written while executing: appended as klen[2] key, possibly repeated;
+ * sorted and deduplicated when read (a mint writes thousands of parts, so
+ * no per-write search). */
+struct touched {
+    hm_buf_t keys;
+    bool oom;
+};
+
+static void touched_observe(void *arg, const uint8_t *key, size_t klen)
+{
+    struct touched *t = arg;
+    if (klen > 0xffff || t->oom)
+        return;
+    if (hm_buf_append(&t->keys, (uint8_t[]){(uint8_t)(klen >> 8), (uint8_t)klen}, 2) != HM_OK ||
+        hm_buf_append(&t->keys, key, klen) != HM_OK)
+        t->oom = true; /* chain_commit_block fails the block rather than lose one */
+}
+
+typedef struct {
+    const uint8_t *key;
+    size_t len;
+} key_ref_t;
+
+static int key_ref_cmp(const void *a, const void *b)
+{
+    const key_ref_t *x = a, *y = b;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->key, y->key, n);
+    return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/* The distinct keys of t, sorted. Out: *refs (malloc'd; pointers into t). */
+static int touched_keys(const struct touched *t, key_ref_t **refs, size_t *n)
+{
+    size_t count = 0;
+    for (size_t off = 0; off < t->keys.len; count++)
+        off += 2 + ((size_t)t->keys.data[off] << 8 | t->keys.data[off + 1]);
+    *refs = NULL;
+    *n = 0;
+    if (count == 0)
+        return HM_OK;
+    key_ref_t *v = malloc(count * sizeof *v);
+    if (!v)
+        return HM_ERR_NOMEM;
+    size_t i = 0;
+    for (size_t off = 0; off < t->keys.len; i++) {
+        size_t l = (size_t)t->keys.data[off] << 8 | t->keys.data[off + 1];
+        v[i].key = t->keys.data + off + 2;
+        v[i].len = l;
+        off += 2 + l;
+    }
+    qsort(v, count, sizeof *v, key_ref_cmp);
+    size_t k = 0;
+    for (i = 0; i < count; i++)
+        if (k == 0 || key_ref_cmp(&v[k - 1], &v[i]) != 0)
+            v[k++] = v[i];
+    *refs = v;
+    *n = k;
+    return HM_OK;
+}
+
+static bool has_history(const uint8_t *key, size_t klen)
+{
+    if (klen < 2 || key[1] != '/')
+        return false;
+    return key[0] == 'i' || key[0] == 'r' || key[0] == 'l' || key[0] == 'c' || key[0] == 'p';
+}
+
+/* History index entries for the records this tx changed; the keys also go
+ * to the block's list (for the value store). */
+static int chain_index_tx(hm_state_t *st, const struct touched *t, struct touched *block,
+                          uint64_t height, uint32_t index, const uint8_t txid[32],
+                          hm_buf_t *scratch)
+{
+    key_ref_t *refs = NULL;
+    size_t n = 0;
+    int rc = touched_keys(t, &refs, &n);
+    for (size_t i = 0; rc == HM_OK && i < n; i++) {
+        touched_observe(block, refs[i].key, refs[i].len);
+        if (!has_history(refs[i].key, refs[i].len))
+            continue;
+        rc = key_history(scratch, refs[i].key, refs[i].len, true, height, index);
+        if (rc == HM_OK)
+            rc = hm_state_aux_put(st, scratch->data, scratch->len, txid, 32);
+    }
+    if (rc == HM_OK && block->oom)
+        rc = HM_ERR_NOMEM;
+    free(refs);
+    return rc;
+}
+
+/* Value store: "V" H_smt-value(value) -> value for every key the block
+ * left present, so a record can be proven against any certified root (SMT
+ * leaves hold only value hashes; SMT nodes and values are both content-
+ * addressed and kept). */
+static int chain_store_values(hm_state_t *st, const struct touched *block)
+{
+    key_ref_t *refs = NULL;
+    size_t n = 0;
+    int rc = touched_keys(block, &refs, &n);
+    for (size_t i = 0; rc == HM_OK && i < n; i++) {
+        uint8_t *val = NULL;
+        size_t vlen = 0;
+        rc = hm_state_get(st, refs[i].key, refs[i].len, &val, &vlen);
+        if (rc == HM_ERR_NOT_FOUND) {
+            rc = HM_OK; /* deleted: nothing to keep */
+            continue;
+        }
+        if (rc == HM_OK) {
+            uint8_t vk[33] = {'V'};
+            hm_smt_value_hash(vk + 1, val, vlen);
+            rc = hm_state_aux_put(st, vk, sizeof vk, val, vlen);
+        }
+        free(val);
+    }
+    free(refs);
+    return rc;
+}
+
 /* --------------------------------------------------------------- open */
 
 static int chain_load_tip(node_chain_t *c, bool *found)
@@ -121,10 +243,17 @@ static int chain_init_genesis(node_chain_t *c, const uint8_t chain_id[32],
                               const uint8_t *genesis_bytes, size_t genesis_len)
 {
     hm_state_t *st = NULL;
+    struct touched all = {0};
     int rc = hm_state_begin(&st, c->store);
     if (rc != HM_OK)
         return rc;
+    hm_state_set_observer(st, touched_observe, &all);
     rc = contracts_genesis(st, g);
+    hm_state_set_observer(st, NULL, NULL);
+    if (rc == HM_OK && all.oom)
+        rc = HM_ERR_NOMEM;
+    if (rc == HM_OK)
+        rc = chain_store_values(st, &all);
     if (rc != HM_OK)
         goto done;
     memset(&c->tip, 0, sizeof c->tip);
@@ -142,6 +271,7 @@ static int chain_init_genesis(node_chain_t *c, const uint8_t chain_id[32],
         goto done;
     rc = hm_state_commit(st, true);
 done:
+    hm_buf_free(&all.keys);
     hm_state_free(st);
     return rc;
 }
@@ -195,57 +325,6 @@ const chain_tip_t *chain_tip(const node_chain_t *c)
 
 /* -------------------------------------------------------------- commit */
 
-/* Keys of history-bearing records written by the tx being executed. */
-struct touched {
-    hm_buf_t keys; /* klen[2] key, repeated */
-    size_t n;
-};
-
-static bool has_history(const uint8_t *key, size_t klen)
-{
-    if (klen < 2 || key[1] != '/')
-        return false;
-    return key[0] == 'i' || key[0] == 'r' || key[0] == 'l' || key[0] == 'c' || key[0] == 'p';
-}
-
-static void touched_observe(void *arg, const uint8_t *key, size_t klen)
-{
-    struct touched *t = arg;
-    if (!has_history(key, klen) || klen > 0xffff)
-        return;
-    /* a record written twice by one tx is listed once */
-    for (size_t off = 0; off < t->keys.len;) {
-        size_t l = (size_t)t->keys.data[off] << 8 | t->keys.data[off + 1];
-        if (l == klen && memcmp(t->keys.data + off + 2, key, klen) == 0)
-            return;
-        off += 2 + l;
-    }
-    /* on allocation failure the entry is lost; chain_commit_block notices
-     * through t->n not matching and fails the block instead */
-    if (hm_buf_append(&t->keys, (uint8_t[]){(uint8_t)(klen >> 8), (uint8_t)klen}, 2) != HM_OK ||
-        hm_buf_append(&t->keys, key, klen) != HM_OK) {
-        t->n = SIZE_MAX;
-        return;
-    }
-    if (t->n != SIZE_MAX)
-        t->n++;
-}
-
-static int chain_index_history(hm_state_t *st, const struct touched *t, uint64_t height,
-                               uint32_t index, const uint8_t txid[32], hm_buf_t *scratch)
-{
-    for (size_t off = 0; off < t->keys.len;) {
-        size_t l = (size_t)t->keys.data[off] << 8 | t->keys.data[off + 1];
-        int rc = key_history(scratch, t->keys.data + off + 2, l, true, height, index);
-        if (rc == HM_OK)
-            rc = hm_state_aux_put(st, scratch->data, scratch->len, txid, 32);
-        if (rc != HM_OK)
-            return rc;
-        off += 2 + l;
-    }
-    return HM_OK;
-}
-
 static int chain_check_header(const node_chain_t *c, const Hallmark__Header *h)
 {
     const chain_tip_t *t = &c->tip;
@@ -267,7 +346,7 @@ int chain_commit_block(node_chain_t *c, const hm_block_t *b, const uint8_t *bloc
     hm_tx_t **txs = NULL;
     uint32_t *codes = NULL;
     Hallmark__TxResult *res = NULL, **resp = NULL;
-    struct touched touched = {0};
+    struct touched touched = {0}, block_keys = {0};
     hm_buf_t scratch = {0}, enc = {0};
     chain_tip_t next = c->tip;
     int rc = chain_check_header(c, h);
@@ -306,26 +385,22 @@ int chain_commit_block(node_chain_t *c, const hm_block_t *b, const uint8_t *bloc
     blk.time_ms = h->time_ms;
     for (size_t i = 0; i < n; i++) {
         hm_buf_reset(&touched.keys);
-        touched.n = 0;
         rc = contracts_apply_tx(st, &codes[i], &blk, txs[i]);
         if (rc != HM_OK)
             goto done;
-        if (touched.n == SIZE_MAX) {
+        if (touched.oom) {
             rc = HM_ERR_NOMEM;
             goto done;
         }
-        if (codes[i] == HM_R_OK) {
-            rc = chain_index_history(st, &touched, h->height, (uint32_t)i, txs[i]->txid,
-                                     &scratch);
-            if (rc != HM_OK)
-                goto done;
+        if (codes[i] != HM_R_OK) {
+            /* a rejected tx changed its signer's nonce only (or nothing) */
+            hm_buf_reset(&touched.keys);
+            contracts_key_t nk;
+            if (contracts_key_nonce(&nk, txs[i]->tx->signer.data) == HM_OK)
+                touched_observe(&touched, nk.b, nk.len);
         }
-        uint8_t loc[12];
-        hm_put_u64be(loc, h->height);
-        hm_put_u32be(loc + 8, (uint32_t)i);
-        uint8_t tkey[33] = {'T'};
-        memcpy(tkey + 1, txs[i]->txid, 32);
-        rc = hm_state_aux_put(st, tkey, sizeof tkey, loc, sizeof loc);
+        rc = chain_index_tx(st, &touched, &block_keys, h->height, (uint32_t)i, txs[i]->txid,
+                            &scratch);
         if (rc != HM_OK)
             goto done;
         hallmark__tx_result__init(&res[i]);
@@ -335,6 +410,29 @@ int chain_commit_block(node_chain_t *c, const hm_block_t *b, const uint8_t *bloc
         resp[i] = &res[i];
     }
     hm_state_set_observer(st, NULL, NULL);
+    /* Tx locations: the first commit of a txid is the one that counts (a
+     * replay is rejected as BAD_NONCE and must not shadow it). Written in
+     * reverse so that, within the block too, the earliest index wins. */
+    for (size_t i = n; i-- > 0;) {
+        uint64_t oh;
+        uint32_t oi;
+        rc = chain_tx_location(c, txs[i]->txid, &oh, &oi);
+        if (rc == HM_OK)
+            continue;
+        if (rc != HM_ERR_NOT_FOUND)
+            goto done;
+        uint8_t loc[12];
+        hm_put_u64be(loc, h->height);
+        hm_put_u32be(loc + 8, (uint32_t)i);
+        uint8_t tkey[33] = {'T'};
+        memcpy(tkey + 1, txs[i]->txid, 32);
+        rc = hm_state_aux_put(st, tkey, sizeof tkey, loc, sizeof loc);
+        if (rc != HM_OK)
+            goto done;
+    }
+    rc = chain_store_values(st, &block_keys);
+    if (rc != HM_OK)
+        goto done;
     rc = hm_state_root(st, next.state_root);
     if (rc != HM_OK)
         goto done;
@@ -383,6 +481,7 @@ done:
     free(res);
     free(resp);
     hm_buf_free(&touched.keys);
+    hm_buf_free(&block_keys.keys);
     hm_buf_free(&scratch);
     hm_buf_free(&enc);
     return rc;
@@ -502,6 +601,27 @@ int chain_history(node_chain_t *c, const uint8_t *key, size_t klen, bool from_st
             *n = w.n;
     }
     hm_buf_free(&prefix);
+    return rc;
+}
+
+int chain_prove(node_chain_t *c, const uint8_t root[32], const uint8_t *key, size_t klen,
+                bool *found, hm_buf_t *value, hm_smt_proof_t *proof)
+{
+    uint8_t kh[32];
+    hm_smt_key_hash(kh, key, klen);
+    hm_smt_reader_t rd = hm_store_smt_reader(c->store);
+    int rc = hm_smt_prove(&rd, proof, root, kh);
+    if (rc != HM_OK)
+        return rc;
+    hm_buf_reset(value);
+    *found = hm_smt_proof_is_membership(proof, kh);
+    if (!*found)
+        return HM_OK;
+    uint8_t vk[33] = {'V'};
+    memcpy(vk + 1, proof->leaf_value_hash, 32);
+    rc = chain_get_aux(c, vk, sizeof vk, value);
+    if (rc == HM_ERR_NOT_FOUND)
+        rc = HM_ERR_CORRUPT; /* a leaf whose value was never stored */
     return rc;
 }
 

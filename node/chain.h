@@ -16,6 +16,8 @@
  *   "R" h[8]                              BlockResults bytes of height h
  *   "T" txid[32]                          h[8] index[4]: where a tx was committed
  *   "H" klen[2] key h[8] index[4]         txid[32]: a tx that changed record `key`
+ *   "V" H_smt-value(value)[32]            value: every state value any block left,
+ *                                         so records prove against any past root
  * The "H" index lists, per record, exactly the txs that advanced its history
  * chain, in execution order (height, index) — what an auditor checks against
  * history_len/history_head.
@@ -34,6 +36,7 @@
 #include "lib/block.h"
 #include "lib/buf.h"
 #include "lib/err.h"
+#include "lib/smt.h"
 #include "lib/state.h"
 
 typedef struct {
@@ -92,6 +95,13 @@ typedef struct {
 int chain_history(node_chain_t *c, const uint8_t *key, size_t klen, bool from_start,
                   uint64_t after_height, uint32_t after_index, size_t limit,
                   chain_history_entry_t *entries, size_t *n) HM_WUR;
+
+/* The record at state key `key` in the state whose root is `root` (any
+ * root this chain produced: SMT nodes and values are kept). Out: *found;
+ * value (reset; the record bytes when found); proof (membership or
+ * absence), which hm_smt_verify accepts against root. */
+int chain_prove(node_chain_t *c, const uint8_t root[32], const uint8_t *key, size_t klen,
+                bool *found, hm_buf_t *value, hm_smt_proof_t *proof) HM_WUR;
 
 /* A read-only session over the committed state (queries and proofs).
  * Out: *out (caller frees with hm_state_free; do not commit it). */

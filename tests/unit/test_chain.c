@@ -257,6 +257,56 @@ static void test_blocks_results_history(void **state)
     assert_true(contracts_history_verify(id->history_len, id->history_head.data,
                                          id->history_head.len, (const uint8_t (*)[32])ids, 3));
     hm_free_identity(id);
+
+    /* proofs: the designer's record at the current root and at block 2's
+     * header root (state after block 1: accredited, not yet suspended) */
+    hm_smt_proof_t *proof = malloc(sizeof *proof);
+    hm_buf_t value = {0};
+    bool found = false;
+    assert_int_equal(chain_prove(w->chain, chain_tip(w->chain)->state_root, k.b, k.len, &found,
+                                 &value, proof),
+                     HM_OK);
+    assert_true(found);
+    assert_int_equal(value.len, vlen);
+    assert_memory_equal(value.data, val, vlen);
+    assert_int_equal(hm_smt_verify(chain_tip(w->chain)->state_root, k.b, k.len, value.data,
+                                   value.len, proof),
+                     HM_OK);
+    assert_int_equal(hm_smt_verify(chain_tip(w->chain)->state_root, k.b, k.len, NULL, 0, proof),
+                     HM_ERR_PROOF);
+    assert_int_equal(hm_smt_verify(b->header->state_root.data, k.b, k.len, value.data,
+                                   value.len, proof),
+                     HM_ERR_PROOF);
+    assert_int_equal(chain_prove(w->chain, b->header->state_root.data, k.b, k.len, &found,
+                                 &value, proof),
+                     HM_OK);
+    assert_true(found);
+    assert_int_equal(hm_smt_verify(b->header->state_root.data, k.b, k.len, value.data,
+                                   value.len, proof),
+                     HM_OK);
+    assert_int_equal(hm_decode_identity(&id, value.data, value.len), HM_OK);
+    assert_int_equal(id->status, HALLMARK__IDENTITY_STATUS__IDENTITY_ACTIVE);
+    assert_int_equal(id->history_len, 2);
+    hm_free_identity(id);
+    /* absence */
+    contracts_key_t nokey;
+    assert_int_equal(contracts_key_part(&nokey, "no-such-serial"), HM_OK);
+    assert_int_equal(chain_prove(w->chain, chain_tip(w->chain)->state_root, nokey.b, nokey.len,
+                                 &found, &value, proof),
+                     HM_OK);
+    assert_false(found);
+    assert_int_equal(hm_smt_verify(chain_tip(w->chain)->state_root, nokey.b, nokey.len, NULL, 0,
+                                   proof),
+                     HM_OK);
+    /* a genesis record proves too (its value was stored at genesis) */
+    contracts_key_t vkey;
+    assert_int_equal(contracts_key_validators(&vkey), HM_OK);
+    assert_int_equal(chain_prove(w->chain, chain_tip(w->chain)->state_root, vkey.b, vkey.len,
+                                 &found, &value, proof),
+                     HM_OK);
+    assert_true(found);
+    hm_buf_free(&value);
+    free(proof);
     free(val);
     hm_state_free(view);
 

@@ -1,0 +1,482 @@
+/* node/storage — see storage.h. Owns the LevelDB handle, the key layout
+ * and the in-process SMT node cache. The only file that includes
+ * leveldb/c.h or calls leveldb_free; must not depend on the rest of node/
+ * (storage tests link only this and lib/). */
+#include "node/storage.h"
+
+#include <errno.h>
+#include <leveldb/c.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "lib/log.h"
+
+#define P_STATE 's'
+#define P_NODE 'n'
+#define P_AUX 'a'
+#define P_META 'm'
+
+static const char k_root[] = "mroot";
+static const char k_format[] = "mformat";
+static const char v_format[] = "hallmark-store-1";
+
+/* Direct-mapped cache of SMT nodes. Nodes are immutable (content-addressed),
+ * so a cached entry can never be stale; a collision just evicts. */
+typedef struct {
+    uint8_t hash[32];
+    uint8_t len; /* 0: empty slot */
+    uint8_t node[HM_SMT_MAX_NODE_LEN];
+} node_slot_t;
+
+typedef struct {
+    hm_store_t base;
+    leveldb_t *db;
+    leveldb_options_t *opts;
+    leveldb_cache_t *cache;
+    const leveldb_filterpolicy_t *filter;
+    leveldb_readoptions_t *ropts;
+    leveldb_writeoptions_t *wsync, *wnosync;
+    uint8_t root[32];
+    node_slot_t *slots;
+    size_t nslots; /* power of two */
+    store_stats_t stats;
+    uint8_t *kbuf; /* scratch for prefixed keys */
+    size_t kcap;
+} ldb_store_t;
+
+static const struct hm_store_ops ldb_ops;
+
+void store_options_default(store_options_t *o)
+{
+    o->create_if_missing = true;
+    o->block_cache_bytes = 256u << 20;
+    o->node_cache_slots = 1u << 22;
+}
+
+/* Map a LevelDB error string to our codes; log it; free it. */
+static int ldb_err(char *err, const char *what, int dflt)
+{
+    int rc = dflt;
+    if (strncmp(err, "Corruption", 10) == 0)
+        rc = HM_ERR_CORRUPT;
+    else if (strstr(err, "lock") && (strstr(err, "temporarily unavailable") ||
+                                     strstr(err, "already held")))
+        rc = HM_ERR_STATE;
+    else if (strstr(err, "does not exist"))
+        rc = HM_ERR_NOT_FOUND;
+    HM_LOG_ERR("storage", "%s: %s", what, err);
+    leveldb_free(err);
+    return rc;
+}
+
+/* Key `prefix || key` in the store's scratch buffer. */
+static int pkey(ldb_store_t *s, char prefix, const uint8_t *key, size_t klen, const char **out,
+                size_t *olen)
+{
+    if (klen >= SIZE_MAX - 1)
+        return HM_ERR_OVERFLOW;
+    if (klen + 1 > s->kcap) {
+        size_t cap = klen + 1 < 256 ? 256 : klen + 1;
+        uint8_t *p = realloc(s->kbuf, cap);
+        if (!p)
+            return HM_ERR_NOMEM;
+        s->kbuf = p;
+        s->kcap = cap;
+    }
+    s->kbuf[0] = (uint8_t)prefix;
+    if (klen)
+        memcpy(s->kbuf + 1, key, klen);
+    *out = (const char *)s->kbuf;
+    *olen = klen + 1;
+    return HM_OK;
+}
+
+static int raw_get(ldb_store_t *s, const char *k, size_t klen, uint8_t **val, size_t *vlen)
+{
+    char *err = NULL;
+    size_t n = 0;
+    char *v = leveldb_get(s->db, s->ropts, k, klen, &n, &err);
+    if (err)
+        return ldb_err(err, "get", HM_ERR_IO);
+    if (!v)
+        return HM_ERR_NOT_FOUND;
+    uint8_t *copy = malloc(n ? n : 1);
+    if (copy && n)
+        memcpy(copy, v, n);
+    leveldb_free(v);
+    if (!copy)
+        return HM_ERR_NOMEM;
+    *val = copy;
+    *vlen = n;
+    return HM_OK;
+}
+
+static int prefixed_get(ldb_store_t *s, char prefix, const uint8_t *key, size_t klen,
+                        uint8_t **val, size_t *vlen)
+{
+    const char *k;
+    size_t kl;
+    int rc = pkey(s, prefix, key, klen, &k, &kl);
+    if (rc != HM_OK)
+        return rc;
+    return raw_get(s, k, kl, val, vlen);
+}
+
+static int ldb_get(hm_store_t *base, const uint8_t *key, size_t klen, uint8_t **val, size_t *vlen)
+{
+    return prefixed_get((ldb_store_t *)base, P_STATE, key, klen, val, vlen);
+}
+
+static int ldb_get_aux(hm_store_t *base, const uint8_t *key, size_t klen, uint8_t **val,
+                       size_t *vlen)
+{
+    return prefixed_get((ldb_store_t *)base, P_AUX, key, klen, val, vlen);
+}
+
+static node_slot_t *slot_for(ldb_store_t *s, const uint8_t hash[32])
+{
+    uint64_t x;
+    memcpy(&x, hash, sizeof x); /* hashes are uniform: any 8 bytes index */
+    return &s->slots[x & (s->nslots - 1)];
+}
+
+static void cache_put(ldb_store_t *s, const uint8_t hash[32], const uint8_t *node, size_t len)
+{
+    if (len == 0 || len > HM_SMT_MAX_NODE_LEN)
+        return;
+    node_slot_t *e = slot_for(s, hash);
+    memcpy(e->hash, hash, 32);
+    memcpy(e->node, node, len);
+    e->len = (uint8_t)len;
+}
+
+static int ldb_get_node(hm_store_t *base, const uint8_t hash[32], uint8_t **val, size_t *vlen)
+{
+    ldb_store_t *s = (ldb_store_t *)base;
+    s->stats.node_reads++;
+    node_slot_t *e = slot_for(s, hash);
+    if (e->len && memcmp(e->hash, hash, 32) == 0) {
+        uint8_t *copy = malloc(e->len);
+        if (!copy)
+            return HM_ERR_NOMEM;
+        memcpy(copy, e->node, e->len);
+        *val = copy;
+        *vlen = e->len;
+        s->stats.node_cache_hits++;
+        return HM_OK;
+    }
+    int rc = prefixed_get(s, P_NODE, hash, 32, val, vlen);
+    if (rc == HM_OK)
+        cache_put(s, hash, *val, *vlen);
+    return rc;
+}
+
+static int iterate_prefixed(ldb_store_t *s, char prefix, const uint8_t *p, size_t plen,
+                            hm_kv_visit_fn fn, void *arg)
+{
+    const char *k;
+    size_t kl;
+    int rc = pkey(s, prefix, p, plen, &k, &kl);
+    if (rc != HM_OK)
+        return rc;
+    /* The scratch buffer is reused by callbacks that read: keep a copy. */
+    char *seek = malloc(kl);
+    if (!seek)
+        return HM_ERR_NOMEM;
+    memcpy(seek, k, kl);
+    leveldb_iterator_t *it = leveldb_create_iterator(s->db, s->ropts);
+    rc = 0;
+    for (leveldb_iter_seek(it, seek, kl); leveldb_iter_valid(it); leveldb_iter_next(it)) {
+        size_t ikl = 0, ivl = 0;
+        const char *ik = leveldb_iter_key(it, &ikl);
+        if (ikl < kl || memcmp(ik, seek, kl) != 0)
+            break;
+        const char *iv = leveldb_iter_value(it, &ivl);
+        rc = fn(arg, (const uint8_t *)ik + 1, ikl - 1, (const uint8_t *)iv, ivl);
+        if (rc != 0)
+            break;
+    }
+    if (rc == 0) {
+        char *err = NULL;
+        leveldb_iter_get_error(it, &err);
+        if (err)
+            rc = ldb_err(err, "iterate", HM_ERR_IO);
+    }
+    leveldb_iter_destroy(it);
+    free(seek);
+    return rc;
+}
+
+static int ldb_iterate(hm_store_t *base, const uint8_t *prefix, size_t plen, hm_kv_visit_fn fn,
+                       void *arg)
+{
+    return iterate_prefixed((ldb_store_t *)base, P_STATE, prefix, plen, fn, arg);
+}
+
+static int ldb_iterate_aux(hm_store_t *base, const uint8_t *prefix, size_t plen,
+                           hm_kv_visit_fn fn, void *arg)
+{
+    return iterate_prefixed((ldb_store_t *)base, P_AUX, prefix, plen, fn, arg);
+}
+
+static int op_prefix(hm_op_kind_t k, char *p)
+{
+    switch (k) {
+    case HM_OP_STATE_PUT:
+    case HM_OP_STATE_DEL:
+        *p = P_STATE;
+        return HM_OK;
+    case HM_OP_NODE_PUT:
+        *p = P_NODE;
+        return HM_OK;
+    case HM_OP_AUX_PUT:
+    case HM_OP_AUX_DEL:
+        *p = P_AUX;
+        return HM_OK;
+    }
+    return HM_ERR_INVALID;
+}
+
+static int ldb_commit(hm_store_t *base, const hm_batch_t *b, bool sync)
+{
+    ldb_store_t *s = (ldb_store_t *)base;
+    int rc = HM_OK;
+    leveldb_writebatch_t *wb = leveldb_writebatch_create();
+    for (size_t i = 0; i < b->n; i++) {
+        const hm_op_t *op = &b->ops[i];
+        char p;
+        const char *k;
+        size_t kl;
+        if ((rc = op_prefix(op->kind, &p)) != HM_OK)
+            goto done;
+        if (op->kind == HM_OP_NODE_PUT && (op->klen != 32 || op->vlen > HM_SMT_MAX_NODE_LEN)) {
+            rc = HM_ERR_INVALID;
+            goto done;
+        }
+        if ((rc = pkey(s, p, op->key, op->klen, &k, &kl)) != HM_OK)
+            goto done;
+        if (op->kind == HM_OP_STATE_DEL || op->kind == HM_OP_AUX_DEL)
+            leveldb_writebatch_delete(wb, k, kl);
+        else
+            leveldb_writebatch_put(wb, k, kl, op->val ? (const char *)op->val : "", op->vlen);
+    }
+    if (b->has_root)
+        leveldb_writebatch_put(wb, k_root, sizeof k_root - 1, (const char *)b->root, 32);
+    char *err = NULL;
+    leveldb_write(s->db, sync ? s->wsync : s->wnosync, wb, &err);
+    if (err) {
+        rc = ldb_err(err, "commit", HM_ERR_IO);
+        goto done;
+    }
+    s->stats.commits++;
+    if (b->has_root)
+        memcpy(s->root, b->root, 32);
+    /* New nodes are the hot ones: the next block walks the same paths. */
+    for (size_t i = 0; i < b->n; i++)
+        if (b->ops[i].kind == HM_OP_NODE_PUT)
+            cache_put(s, b->ops[i].key, b->ops[i].val, b->ops[i].vlen);
+done:
+    leveldb_writebatch_destroy(wb);
+    return rc;
+}
+
+static void ldb_root(hm_store_t *base, uint8_t out[32])
+{
+    memcpy(out, ((ldb_store_t *)base)->root, 32);
+}
+
+static void ldb_free(hm_store_t *base)
+{
+    ldb_store_t *s = (ldb_store_t *)base;
+    if (s->db)
+        leveldb_close(s->db);
+    if (s->opts)
+        leveldb_options_destroy(s->opts);
+    if (s->cache)
+        leveldb_cache_destroy(s->cache);
+    if (s->filter)
+        leveldb_filterpolicy_destroy((leveldb_filterpolicy_t *)s->filter);
+    if (s->ropts)
+        leveldb_readoptions_destroy(s->ropts);
+    if (s->wsync)
+        leveldb_writeoptions_destroy(s->wsync);
+    if (s->wnosync)
+        leveldb_writeoptions_destroy(s->wnosync);
+    free(s->slots);
+    free(s->kbuf);
+    free(s);
+}
+
+static const struct hm_store_ops ldb_ops = {
+    .get = ldb_get,
+    .iterate = ldb_iterate,
+    .get_node = ldb_get_node,
+    .get_aux = ldb_get_aux,
+    .commit = ldb_commit,
+    .root = ldb_root,
+    .free = ldb_free,
+    .iterate_aux = ldb_iterate_aux,
+};
+
+bool store_is_leveldb(const hm_store_t *s)
+{
+    return s && s->ops == &ldb_ops;
+}
+
+/* Check (or, for a new database, write) the format marker; load the root. */
+static int load_meta(ldb_store_t *s)
+{
+    uint8_t *v = NULL;
+    size_t vl = 0;
+    int rc = raw_get(s, k_format, sizeof k_format - 1, &v, &vl);
+    if (rc == HM_ERR_NOT_FOUND) {
+        /* Only an empty database may become a store. */
+        leveldb_iterator_t *it = leveldb_create_iterator(s->db, s->ropts);
+        leveldb_iter_seek_to_first(it);
+        bool empty = !leveldb_iter_valid(it);
+        leveldb_iter_destroy(it);
+        if (!empty) {
+            HM_LOG_ERR("storage", "database holds data but no Hallmark format marker");
+            return HM_ERR_CORRUPT;
+        }
+        char *err = NULL;
+        leveldb_put(s->db, s->wsync, k_format, sizeof k_format - 1, v_format,
+                    sizeof v_format - 1, &err);
+        if (err)
+            return ldb_err(err, "write format marker", HM_ERR_IO);
+        memset(s->root, 0, 32);
+        return HM_OK;
+    }
+    if (rc != HM_OK)
+        return rc;
+    bool ok = vl == sizeof v_format - 1 && memcmp(v, v_format, vl) == 0;
+    free(v);
+    if (!ok) {
+        HM_LOG_ERR("storage", "unknown store format");
+        return HM_ERR_CORRUPT;
+    }
+    rc = raw_get(s, k_root, sizeof k_root - 1, &v, &vl);
+    if (rc == HM_ERR_NOT_FOUND) {
+        memset(s->root, 0, 32);
+        return HM_OK;
+    }
+    if (rc != HM_OK)
+        return rc;
+    ok = vl == 32;
+    if (ok)
+        memcpy(s->root, v, 32);
+    free(v);
+    if (!ok) {
+        HM_LOG_ERR("storage", "stored root is not 32 bytes");
+        return HM_ERR_CORRUPT;
+    }
+    static const uint8_t zero[32];
+    if (memcmp(s->root, zero, 32) != 0) {
+        rc = prefixed_get(s, P_NODE, s->root, 32, &v, &vl);
+        if (rc == HM_ERR_NOT_FOUND) {
+            HM_LOG_ERR("storage", "the root's SMT node is missing");
+            return HM_ERR_CORRUPT;
+        }
+        if (rc != HM_OK)
+            return rc;
+        free(v);
+    }
+    return HM_OK;
+}
+
+int store_open(hm_store_t **out, const char *dir, const store_options_t *opts)
+{
+    store_options_t o;
+    if (opts)
+        o = *opts;
+    else
+        store_options_default(&o);
+    if (!o.block_cache_bytes)
+        o.block_cache_bytes = 256u << 20;
+    if (!o.node_cache_slots)
+        o.node_cache_slots = 1u << 22;
+    size_t slots = 1;
+    while (slots * 2 <= o.node_cache_slots && slots < ((size_t)1 << 28))
+        slots *= 2;
+
+    int rc = HM_ERR_NOMEM;
+    ldb_store_t *s = calloc(1, sizeof *s);
+    if (!s)
+        return HM_ERR_NOMEM;
+    s->base.ops = &ldb_ops;
+    s->nslots = slots;
+    if (!(s->slots = calloc(slots, sizeof *s->slots)))
+        goto done;
+
+    if (o.create_if_missing && mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        HM_LOG_ERR("storage", "cannot create %s: %s", dir, strerror(errno));
+        rc = HM_ERR_IO;
+        goto done;
+    }
+    s->opts = leveldb_options_create();
+    s->cache = leveldb_cache_create_lru(o.block_cache_bytes);
+    s->filter = leveldb_filterpolicy_create_bloom(10);
+    s->ropts = leveldb_readoptions_create();
+    s->wsync = leveldb_writeoptions_create();
+    s->wnosync = leveldb_writeoptions_create();
+    if (!s->opts || !s->cache || !s->filter || !s->ropts || !s->wsync || !s->wnosync)
+        goto done;
+    leveldb_options_set_create_if_missing(s->opts, o.create_if_missing);
+    leveldb_options_set_paranoid_checks(s->opts, 1);
+    leveldb_options_set_cache(s->opts, s->cache);
+    leveldb_options_set_filter_policy(s->opts, (leveldb_filterpolicy_t *)s->filter);
+    leveldb_options_set_write_buffer_size(s->opts, 64u << 20);
+    leveldb_options_set_max_file_size(s->opts, 16u << 20);
+    leveldb_options_set_compression(s->opts, leveldb_no_compression);
+    leveldb_readoptions_set_verify_checksums(s->ropts, 1);
+    leveldb_writeoptions_set_sync(s->wsync, 1);
+    leveldb_writeoptions_set_sync(s->wnosync, 0);
+
+    char *err = NULL;
+    s->db = leveldb_open(s->opts, dir, &err);
+    if (err) {
+        s->db = NULL;
+        rc = ldb_err(err, "open", HM_ERR_IO);
+        goto done;
+    }
+    if ((rc = load_meta(s)) != HM_OK)
+        goto done;
+    *out = &s->base;
+    s = NULL;
+    rc = HM_OK;
+done:
+    if (s)
+        ldb_free(&s->base);
+    return rc;
+}
+
+int store_get_aux(hm_store_t *s, const uint8_t *key, size_t klen, uint8_t **val, size_t *vlen)
+{
+    return hm_store_get_aux(s, key, klen, val, vlen);
+}
+
+int store_iterate_aux(hm_store_t *s, const uint8_t *prefix, size_t plen, hm_kv_visit_fn fn,
+                      void *arg)
+{
+    return hm_store_iterate_aux(s, prefix, plen, fn, arg);
+}
+
+int store_put_aux(hm_store_t *s, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen,
+                  bool sync)
+{
+    hm_batch_t b = {0};
+    int rc = hm_batch_add(&b, val ? HM_OP_AUX_PUT : HM_OP_AUX_DEL, key, klen, val, vlen);
+    if (rc == HM_OK)
+        rc = s->ops->commit(s, &b, sync);
+    hm_batch_free(&b);
+    return rc;
+}
+
+void store_get_stats(const hm_store_t *s, store_stats_t *out)
+{
+    if (store_is_leveldb(s))
+        *out = ((const ldb_store_t *)s)->stats;
+    else
+        memset(out, 0, sizeof *out);
+}

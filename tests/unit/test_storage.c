@@ -1,0 +1,373 @@
+/* Unit tests: node/storage — the LevelDB store gives the same roots, reads
+ * and iteration as the memory store for the same sessions; survives
+ * reopen; commits atomically; refuses bad directories cleanly.
+ * Links node/libstorage.a and lib/ only. Seeds fixed. */
+#define _XOPEN_SOURCE 700
+#include "tests/unit/testutil.h"
+
+#include <ftw.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "lib/smt.h"
+#include "lib/state.h"
+#include "node/storage.h"
+
+#define S(x) (const uint8_t *)(x), strlen(x)
+
+static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static char *make_tmpdir(void)
+{
+    const char *t = getenv("TMPDIR");
+    char *p = malloc(4096);
+    assert_non_null(p);
+    snprintf(p, 4096, "%s/hm-test-storage-XXXXXX", t && *t ? t : "/tmp");
+    assert_non_null(mkdtemp(p));
+    return p;
+}
+
+static void rm_tree(char *dir)
+{
+    nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    free(dir);
+}
+
+static char *sub(const char *dir, const char *name)
+{
+    char *p = malloc(4096);
+    assert_non_null(p);
+    snprintf(p, 4096, "%s/%s", dir, name);
+    return p;
+}
+
+static hm_store_t *open_ok(const char *dir)
+{
+    hm_store_t *s = NULL;
+    assert_int_equal(store_open(&s, dir, NULL), HM_OK);
+    assert_non_null(s);
+    assert_true(store_is_leveldb(s));
+    return s;
+}
+
+/* A whole view serialised as klen|key|vlen|val..., for comparisons. */
+typedef struct {
+    uint8_t *p;
+    size_t len, cap;
+} dump_t;
+
+static int dump_visit(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
+{
+    dump_t *d = arg;
+    size_t need = d->len + klen + vlen + 16;
+    if (need > d->cap) {
+        d->cap = need * 2;
+        d->p = realloc(d->p, d->cap);
+        assert_non_null(d->p);
+    }
+    memcpy(d->p + d->len, &klen, sizeof klen);
+    d->len += sizeof klen;
+    memcpy(d->p + d->len, key, klen);
+    d->len += klen;
+    memcpy(d->p + d->len, &vlen, sizeof vlen);
+    d->len += sizeof vlen;
+    if (vlen)
+        memcpy(d->p + d->len, val, vlen);
+    d->len += vlen;
+    return 0;
+}
+
+static void same_view(hm_state_t *a, hm_state_t *b, const char *prefix)
+{
+    dump_t da = {0}, db = {0};
+    assert_int_equal(hm_state_iterate(a, S(prefix), dump_visit, &da), 0);
+    assert_int_equal(hm_state_iterate(b, S(prefix), dump_visit, &db), 0);
+    assert_int_equal(da.len, db.len);
+    if (da.len)
+        assert_memory_equal(da.p, db.p, da.len);
+    free(da.p);
+    free(db.p);
+}
+
+static void same_store(hm_store_t *a, hm_store_t *b, bool aux)
+{
+    dump_t da = {0}, db = {0};
+    if (aux) {
+        assert_int_equal(hm_store_iterate_aux(a, NULL, 0, dump_visit, &da), 0);
+        assert_int_equal(hm_store_iterate_aux(b, NULL, 0, dump_visit, &db), 0);
+    } else {
+        assert_int_equal(hm_store_iterate(a, NULL, 0, dump_visit, &da), 0);
+        assert_int_equal(hm_store_iterate(b, NULL, 0, dump_visit, &db), 0);
+    }
+    assert_int_equal(da.len, db.len);
+    if (da.len)
+        assert_memory_equal(da.p, db.p, da.len);
+    free(da.p);
+    free(db.p);
+    uint8_t ra[32], rb[32];
+    hm_store_root(a, ra);
+    hm_store_root(b, rb);
+    assert_memory_equal(ra, rb, 32);
+}
+
+static void same_get(hm_state_t *a, hm_state_t *b, const char *k)
+{
+    uint8_t *va = NULL, *vb = NULL;
+    size_t la = 0, lb = 0;
+    int ra = hm_state_get(a, S(k), &va, &la);
+    int rb = hm_state_get(b, S(k), &vb, &lb);
+    assert_int_equal(ra, rb);
+    if (ra == HM_OK) {
+        assert_int_equal(la, lb);
+        assert_memory_equal(va, vb, la);
+    }
+    free(va);
+    free(vb);
+}
+
+/* Drive the same random blocks on two sessions; compare as we go. */
+static void run_blocks(hm_state_t *a, hm_state_t *b, uint64_t *seed, int blocks, int base)
+{
+    for (int blk = 0; blk < blocks; blk++) {
+        uint8_t r[4];
+        tu_fill(r, 4, seed);
+        int ntx = 1 + r[0] % 10;
+        for (int tx = 0; tx < ntx; tx++) {
+            assert_int_equal(hm_state_tx_begin(a), HM_OK);
+            assert_int_equal(hm_state_tx_begin(b), HM_OK);
+            tu_fill(r, 4, seed);
+            for (int w = 0; w < 1 + r[1] % 30; w++) {
+                uint8_t x[3];
+                tu_fill(x, 3, seed);
+                char k[32], v[48];
+                snprintf(k, sizeof k, "%c/%u", "ipnl"[x[0] % 4], (unsigned)(x[1] * 7 + x[2] % 7));
+                if (x[2] % 4 == 0) {
+                    assert_int_equal(hm_state_del(a, S(k)), HM_OK);
+                    assert_int_equal(hm_state_del(b, S(k)), HM_OK);
+                } else {
+                    int vl = snprintf(v, sizeof v, "value-%d-%d-%d", base + blk, tx, w);
+                    if (x[2] % 11 == 0)
+                        vl = 0; /* empty values too */
+                    assert_int_equal(hm_state_put(a, S(k), (const uint8_t *)v, (size_t)vl), HM_OK);
+                    assert_int_equal(hm_state_put(b, S(k), (const uint8_t *)v, (size_t)vl), HM_OK);
+                }
+                same_get(a, b, k);
+            }
+            if (r[2] % 5 == 0) {
+                hm_state_tx_rollback(a);
+                hm_state_tx_rollback(b);
+            } else {
+                hm_state_tx_commit(a);
+                hm_state_tx_commit(b);
+            }
+        }
+        same_view(a, b, "");
+        same_view(a, b, "p/");
+        assert_int_equal(hm_state_dirty_count(a), hm_state_dirty_count(b));
+        char ak[32], av[32];
+        snprintf(ak, sizeof ak, "blk/%08d", base + blk);
+        snprintf(av, sizeof av, "block %d", base + blk);
+        assert_int_equal(hm_state_aux_put(a, S(ak), S(av)), HM_OK);
+        assert_int_equal(hm_state_aux_put(b, S(ak), S(av)), HM_OK);
+        uint8_t ra[32], rb[32];
+        assert_int_equal(hm_state_root(a, ra), HM_OK);
+        assert_int_equal(hm_state_root(b, rb), HM_OK);
+        assert_memory_equal(ra, rb, 32);
+        bool sync = blk % 4 == 0;
+        assert_int_equal(hm_state_commit(a, sync), HM_OK);
+        assert_int_equal(hm_state_commit(b, sync), HM_OK);
+    }
+}
+
+typedef struct {
+    hm_store_t *proof_store;
+    uint8_t root[32];
+    int n;
+} proofcheck_t;
+
+static int prove_each(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
+{
+    proofcheck_t *pc = arg;
+    hm_smt_proof_t *p = malloc(sizeof *p);
+    assert_non_null(p);
+    assert_int_equal(hm_store_prove(pc->proof_store, p, pc->root, key, klen), HM_OK);
+    assert_int_equal(hm_smt_verify(pc->root, key, klen, val ? val : (const uint8_t *)"", vlen, p),
+                     HM_OK);
+    free(p);
+    pc->n++;
+    return 0;
+}
+
+static void test_matches_memory_store_and_reopens(void **state)
+{
+    (void)state;
+    uint64_t seed = 0x10adb001;
+    char *dir = make_tmpdir();
+    char *db = sub(dir, "data");
+    hm_store_t *mem = NULL, *ldb = open_ok(db);
+    assert_int_equal(hm_store_mem_new(&mem), HM_OK);
+    hm_state_t *a = NULL, *b = NULL;
+    assert_int_equal(hm_state_begin(&a, mem), HM_OK);
+    assert_int_equal(hm_state_begin(&b, ldb), HM_OK);
+    run_blocks(a, b, &seed, 60, 0);
+    same_store(mem, ldb, false);
+    same_store(mem, ldb, true);
+    uint8_t root[32];
+    hm_store_root(ldb, root);
+    hm_state_free(b);
+    hm_store_free(ldb);
+
+    /* Reopen: same root, data, aux; proofs from disk verify. */
+    ldb = open_ok(db);
+    uint8_t root2[32];
+    hm_store_root(ldb, root2);
+    assert_memory_equal(root, root2, 32);
+    same_store(mem, ldb, false);
+    same_store(mem, ldb, true);
+    proofcheck_t pc = {ldb, {0}, 0};
+    memcpy(pc.root, root, 32);
+    assert_int_equal(hm_store_iterate(ldb, NULL, 0, prove_each, &pc), 0);
+    assert_true(pc.n > 100);
+    uint8_t *v = NULL;
+    size_t vl = 0;
+    assert_int_equal(store_get_aux(ldb, S("blk/00000007"), &v, &vl), HM_OK);
+    assert_int_equal(vl, strlen("block 7"));
+    assert_memory_equal(v, "block 7", vl);
+    free(v);
+    /* Go on from the reopened store: still identical. */
+    assert_int_equal(hm_state_begin(&b, ldb), HM_OK);
+    run_blocks(a, b, &seed, 20, 1000);
+    same_store(mem, ldb, false);
+    store_stats_t st;
+    store_get_stats(ldb, &st);
+    assert_true(st.commits >= 20);
+    assert_true(st.node_reads > 0);
+    hm_state_free(a);
+    hm_state_free(b);
+    hm_store_free(mem);
+    hm_store_free(ldb);
+    free(db);
+    rm_tree(dir);
+}
+
+static int count_visit(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
+{
+    (void)key;
+    (void)klen;
+    (void)val;
+    (void)vlen;
+    (*(int *)arg)++;
+    return 0;
+}
+
+static void test_atomic_commit_and_aux(void **state)
+{
+    (void)state;
+    char *dir = make_tmpdir();
+    hm_store_t *s = open_ok(dir);
+    /* A batch with a bad op writes nothing, not even its good ops. */
+    hm_batch_t b = {0};
+    assert_int_equal(hm_batch_add(&b, HM_OP_STATE_PUT, S("x"), (const uint8_t *)"1", 1), HM_OK);
+    assert_int_equal(hm_batch_add(&b, HM_OP_AUX_PUT, S("y"), (const uint8_t *)"1", 1), HM_OK);
+    assert_int_equal(hm_batch_add(&b, HM_OP_NODE_PUT, S("short"), (const uint8_t *)"1", 1), HM_OK);
+    b.has_root = true;
+    memset(b.root, 9, 32);
+    assert_int_equal(s->ops->commit(s, &b, true), HM_ERR_INVALID);
+    hm_batch_free(&b);
+    uint8_t *v = NULL;
+    size_t vl = 0;
+    assert_int_equal(hm_store_get(s, S("x"), &v, &vl), HM_ERR_NOT_FOUND);
+    assert_int_equal(store_get_aux(s, S("y"), &v, &vl), HM_ERR_NOT_FOUND);
+    uint8_t r[32], zero[32] = {0};
+    hm_store_root(s, r);
+    assert_memory_equal(r, zero, 32);
+    /* Prefixes keep state, aux and nodes apart. */
+    assert_int_equal(store_put_aux(s, S("k"), S("aux"), true), HM_OK);
+    hm_state_t *st = NULL;
+    assert_int_equal(hm_state_begin(&st, s), HM_OK);
+    assert_int_equal(hm_state_put(st, S("k"), S("state")), HM_OK);
+    assert_int_equal(hm_state_commit(st, true), HM_OK);
+    assert_int_equal(hm_store_get(s, S("k"), &v, &vl), HM_OK);
+    assert_memory_equal(v, "state", 5);
+    free(v);
+    assert_int_equal(store_get_aux(s, S("k"), &v, &vl), HM_OK);
+    assert_memory_equal(v, "aux", 3);
+    free(v);
+    int n = 0;
+    assert_int_equal(hm_store_iterate(s, NULL, 0, count_visit, &n), 0);
+    assert_int_equal(n, 1);
+    n = 0;
+    assert_int_equal(store_iterate_aux(s, NULL, 0, count_visit, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(store_put_aux(s, S("k"), NULL, 0, false), HM_OK);
+    assert_int_equal(store_get_aux(s, S("k"), &v, &vl), HM_ERR_NOT_FOUND);
+    hm_state_free(st);
+    hm_store_free(s);
+    rm_tree(dir);
+}
+
+static void test_bad_directories(void **state)
+{
+    (void)state;
+    char *dir = make_tmpdir();
+    char *db = sub(dir, "db");
+    hm_store_t *s = open_ok(db), *s2 = NULL;
+    /* Locked by an open store. */
+    assert_int_equal(store_open(&s2, db, NULL), HM_ERR_STATE);
+    assert_null(s2);
+    hm_store_free(s);
+    /* Missing, with create_if_missing off. */
+    store_options_t o;
+    store_options_default(&o);
+    o.create_if_missing = false;
+    char *missing = sub(dir, "missing");
+    assert_int_equal(store_open(&s2, missing, &o), HM_ERR_NOT_FOUND);
+    /* Not creatable: the parent is a regular file. */
+    char *file = sub(dir, "file");
+    FILE *f = fopen(file, "w");
+    assert_non_null(f);
+    fputs("x", f);
+    fclose(f);
+    char *under = sub(file, "db");
+    assert_int_equal(store_open(&s2, under, NULL), HM_ERR_IO);
+    /* Corrupt: CURRENT names no manifest. */
+    char *cur = sub(db, "CURRENT");
+    f = fopen(cur, "w");
+    assert_non_null(f);
+    fputs("garbage", f);
+    fclose(f);
+    assert_int_equal(store_open(&s2, db, NULL), HM_ERR_CORRUPT);
+    assert_null(s2);
+    free(cur);
+    free(under);
+    free(file);
+    free(missing);
+    free(db);
+    rm_tree(dir);
+}
+
+int main(void)
+{
+    /* The error tests log expected failures; keep the TAP output clean. */
+    FILE *devnull = fopen("/dev/null", "w");
+    if (devnull)
+        hm_log_set_stream(devnull);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_matches_memory_store_and_reopens),
+        cmocka_unit_test(test_atomic_commit_and_aux),
+        cmocka_unit_test(test_bad_directories),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    if (devnull) {
+        hm_log_set_stream(stderr);
+        fclose(devnull);
+    }
+    return rc;
+}

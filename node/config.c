@@ -274,6 +274,8 @@ void config_free(node_config_t *cfg)
 {
     if (!cfg)
         return;
+    if (cfg->rpc_token) /* wipe before the loop below frees it */
+        hm_wipe(cfg->rpc_token, strlen(cfg->rpc_token));
     for (const config_key_t *k = KEYS; k->key; k++)
         if (k->kind == CONFIG_STR || k->kind == CONFIG_PATH || k->kind == CONFIG_HOSTPORT)
             free(*(char **)((char *)cfg + k->offset));
@@ -281,8 +283,6 @@ void config_free(node_config_t *cfg)
         free(cfg->peers[i]);
     free(cfg->peers);
     free(cfg->observers);
-    if (cfg->rpc_token)
-        hm_wipe(cfg->rpc_token, strlen(cfg->rpc_token));
     free(cfg->datadir);
     free(cfg);
 }

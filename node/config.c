@@ -471,7 +471,7 @@ static const char *kind_name(config_kind_t k)
     case CONFIG_HOSTPORT_LIST: return "host:port, repeatable";
     case CONFIG_FP_LIST: return "64 hex, repeatable";
     case CONFIG_LOG_LEVEL: return "level";
-    case CONFIG_MODE: return "validator|full";
+    case CONFIG_MODE: return "validator or full";
     }
     return "?";
 }

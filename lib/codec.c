@@ -95,6 +95,33 @@ int hm_codec_encode_append(hm_buf_t *b, const ProtobufCMessage *msg)
     return HM_OK;
 }
 
+static int hm_append_varint(hm_buf_t *b, uint64_t v)
+{
+    uint8_t tmp[10];
+    size_t n = 0;
+    do {
+        tmp[n] = (uint8_t)(v & 0x7f);
+        v >>= 7;
+        if (v)
+            tmp[n] |= 0x80;
+        n++;
+    } while (v);
+    return hm_buf_append(b, tmp, n);
+}
+
+int hm_codec_append_field(hm_buf_t *b, uint32_t field, const ProtobufCMessage *msg)
+{
+    if (field == 0 || field > 0x1fffffff)
+        return HM_ERR_INVALID;
+    size_t n = protobuf_c_message_get_packed_size(msg);
+    int rc = hm_append_varint(b, (uint64_t)field << 3 | 2);
+    if (rc == HM_OK)
+        rc = hm_append_varint(b, n);
+    if (rc == HM_OK)
+        rc = hm_codec_encode_append(b, msg);
+    return rc;
+}
+
 void hm_codec_free(void *msg)
 {
     if (msg)

@@ -47,6 +47,12 @@ int hm_codec_encode_append(hm_buf_t *b, const ProtobufCMessage *msg) HM_WUR;
 
 size_t hm_codec_encoded_size(const ProtobufCMessage *msg);
 
+/* Append msg to b as field number `field` (wire type 2) of an enclosing
+ * message. Concatenated fields form a valid encoding of the enclosing
+ * message (protobuf merges them), so a large message — a proof bundle —
+ * can be built piece by piece without holding all its parts as structs. */
+int hm_codec_append_field(hm_buf_t *b, uint32_t field, const ProtobufCMessage *msg) HM_WUR;
+
 /* Release a message returned by hm_codec_decode. Accepts NULL. */
 void hm_codec_free(void *msg);
 

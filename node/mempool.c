@@ -16,6 +16,7 @@
 
 struct mp_entry {
     uint8_t txid[32];
+    uint8_t signer[32];
     uint8_t *bytes;
     size_t len;
     size_t ncosig;
@@ -165,6 +166,7 @@ struct mp_check {
     const uint8_t *chain_id;
     mempool_result_t *results;
     size_t *ncosig;
+    hm_hash32_t *signers;
 };
 
 static void mp_check_one(void *arg, size_t i)
@@ -185,6 +187,7 @@ static void mp_check_one(void *arg, size_t i)
     memcpy(r->txid, t->txid, 32);
     r->has_txid = true;
     c->ncosig[i] = t->stx->n_cosignatures;
+    memcpy(c->signers[i], t->tx->signer.data, 32);
     rc = hm_tx_verify(t, c->chain_id);
     hm_tx_free(t);
     r->verdict = rc == HM_OK ? MEMPOOL_ADMITTED
@@ -193,7 +196,7 @@ static void mp_check_one(void *arg, size_t i)
 }
 
 static int mp_insert(node_mempool_t *mp, const ProtobufCBinaryData *tx, size_t ncosig,
-                     mempool_result_t *r)
+                     const uint8_t signer[32], mempool_result_t *r)
 {
     bool found;
     size_t slot = mp_find(mp, r->txid, &found);
@@ -232,6 +235,7 @@ static int mp_insert(node_mempool_t *mp, const ProtobufCBinaryData *tx, size_t n
     }
     memcpy(copy, tx->data, tx->len);
     memcpy(e->txid, r->txid, 32);
+    memcpy(e->signer, signer, 32);
     e->bytes = copy;
     e->len = tx->len;
     e->ncosig = ncosig;
@@ -255,9 +259,13 @@ int mempool_add(node_mempool_t *mp, const ProtobufCBinaryData *txs, size_t n,
     if (n == 0)
         return HM_OK;
     size_t *ncosig = calloc(n, sizeof *ncosig);
-    if (!ncosig)
+    hm_hash32_t *signers = calloc(n, sizeof *signers);
+    if (!ncosig || !signers) {
+        free(ncosig);
+        free(signers);
         return HM_ERR_NOMEM;
-    struct mp_check c = {txs, mp->chain_id, results, ncosig};
+    }
+    struct mp_check c = {txs, mp->chain_id, results, ncosig, signers};
     if (mp->pool)
         workpool_run(mp->pool, mp_check_one, &c, n);
     else
@@ -266,8 +274,9 @@ int mempool_add(node_mempool_t *mp, const ProtobufCBinaryData *txs, size_t n,
     int rc = HM_OK;
     for (size_t i = 0; i < n && rc == HM_OK; i++)
         if (results[i].verdict == MEMPOOL_ADMITTED)
-            rc = mp_insert(mp, &txs[i], ncosig[i], &results[i]);
+            rc = mp_insert(mp, &txs[i], ncosig[i], signers[i], &results[i]);
     free(ncosig);
+    free(signers);
     return rc;
 }
 
@@ -334,4 +343,12 @@ void mempool_remove(node_mempool_t *mp, const hm_hash32_t *txids, size_t n)
         free(e->bytes);
         free(e);
     }
+}
+
+size_t mempool_count_signer(const node_mempool_t *mp, const uint8_t signer[32])
+{
+    size_t n = 0;
+    for (const struct mp_entry *e = mp->head; e; e = e->next)
+        n += memcmp(e->signer, signer, 32) == 0;
+    return n;
 }

@@ -71,6 +71,9 @@ bool mempool_contains(const node_mempool_t *mp, const uint8_t txid[32]);
 bool mempool_has_exact(const node_mempool_t *mp, const uint8_t txid[32], const uint8_t *bytes,
                        size_t len);
 
+/* Pending txs signed by signer (a linear scan: for nonce queries). */
+size_t mempool_count_signer(const node_mempool_t *mp, const uint8_t signer[32]);
+
 /* Copy out up to max_txs txs totalling at most max_bytes, oldest first,
  * without removing them. Out: *out (array of n byte strings; release with
  * mempool_reap_free), *n. */

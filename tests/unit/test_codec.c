@@ -130,12 +130,40 @@ static void test_decoded_owns_bytes(void **state)
     hm_codec_free(back);
 }
 
+static void test_append_field_builds_message(void **state)
+{
+    (void)state;
+    /* BlockResponse{blocks: [a, b]} built piecewise equals the whole */
+    uint8_t x[3] = {1, 2, 3};
+    Hallmark__CertifiedBlock a = HALLMARK__CERTIFIED_BLOCK__INIT, b = HALLMARK__CERTIFIED_BLOCK__INIT;
+    a.block.data = x;
+    a.block.len = 3;
+    b.block.data = x;
+    b.block.len = 1;
+    hm_buf_t piece = {0};
+    assert_int_equal(hm_codec_append_field(&piece, 1, &a.base), HM_OK);
+    assert_int_equal(hm_codec_append_field(&piece, 1, &b.base), HM_OK);
+    Hallmark__CertifiedBlock *arr[2] = {&a, &b};
+    Hallmark__BlockResponse whole = HALLMARK__BLOCK_RESPONSE__INIT;
+    whole.blocks = arr;
+    whole.n_blocks = 2;
+    uint8_t *w = NULL;
+    size_t wlen = 0;
+    assert_int_equal(hm_codec_encode(&w, &wlen, &whole.base), HM_OK);
+    assert_int_equal(piece.len, wlen);
+    assert_memory_equal(piece.data, w, wlen);
+    assert_int_equal(hm_codec_append_field(&piece, 0, &a.base), HM_ERR_INVALID);
+    free(w);
+    hm_buf_free(&piece);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_roundtrip_header),    cmocka_unit_test(test_cap_before_parse),
         cmocka_unit_test(test_malformed),           cmocka_unit_test(test_unknown_fields_rejected),
         cmocka_unit_test(test_empty_input),         cmocka_unit_test(test_decoded_owns_bytes),
+        cmocka_unit_test(test_append_field_builds_message),
     };
     return cmocka_run_group_tests_name("codec", tests, NULL, NULL);
 }

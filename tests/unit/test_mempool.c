@@ -149,6 +149,14 @@ static void test_reap_order_and_remove(void **state)
     memset(gone[3], 0x77, 32);
     mempool_remove(mp, (const hm_hash32_t *)gone, 4);
     assert_int_equal(mempool_count(mp), N - 3);
+    {
+        hm_tx_t *d = NULL;
+        assert_int_equal(hm_tx_decode(&d, t[5].data, t[5].len), HM_OK);
+        assert_int_equal(mempool_count_signer(mp, d->tx->signer.data), 1);
+        hm_tx_free(d);
+        uint8_t nobody[32] = {0};
+        assert_int_equal(mempool_count_signer(mp, nobody), 0);
+    }
     assert_false(mempool_contains(mp, ids[1]));
     assert_int_equal(mempool_reap(mp, 1, SIZE_MAX, &out, &n), HM_OK);
     assert_memory_equal(out[0].data, t[3].data, t[3].len);

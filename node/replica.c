@@ -47,10 +47,13 @@ static uint64_t now_ms(void)
 
 static void replica_fail(node_replica_t *r, const char *what, int rc)
 {
-    if (!r->failed)
-        HM_LOG_ERR("replica", "%s: %s; this node stops voting and committing", what,
-                   hm_strerror(rc));
+    if (r->failed)
+        return;
+    HM_LOG_ERR("replica", "%s: %s; this node stops voting and committing", what,
+               hm_strerror(rc));
     r->failed = true;
+    if (r->o.on_fatal)
+        r->o.on_fatal(r->o.fatal_arg);
 }
 
 /* ------------------------------------------------------- record log */

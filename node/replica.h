@@ -38,6 +38,10 @@ typedef struct {
     /* Metrics to keep current; any may be NULL. */
     metric_t *m_height, *m_view, *m_view_changes, *m_txs_committed, *m_mempool_txs,
         *m_commit_latency;
+    /* Called once when storage fails and the replica stops (may be NULL):
+     * the daemon should shut down rather than run on diverged. */
+    void (*on_fatal)(void *arg);
+    void *fatal_arg;
 } replica_options_t;
 
 typedef struct node_replica node_replica_t;

@@ -70,9 +70,20 @@ static int run_record(const wallet_cmd_t *c, const wallet_opts_t *o, const char 
     if (wallet_api_record(&client, &ans, kind, id, d) != HM_OK)
         goto done;
     json_t *rec = json_object_get(ans, "record");
-    json_t *left = strcmp(kind, "licence") == 0 ? remaining_units(rec) : NULL;
+    json_t *left = NULL;
+    if (strcmp(kind, "licence") == 0) {
+        /* the node's own figure when it gives one, else computed here */
+        json_t *given = json_object_get(ans, "remaining_units");
+        uint64_t v;
+        if (json_is_string(given) && strcmp(json_string_value(given), "unlimited") == 0)
+            left = json_string("unlimited");
+        else if (given && wallet_json_u64(&v, given) == HM_OK && v <= (uint64_t)INT64_MAX)
+            left = json_integer((json_int_t)v);
+        else
+            left = remaining_units(rec);
+    }
     if (wallet_opt_has(o, "json")) {
-        if (left)
+        if (left && !json_object_get(ans, "remaining_units"))
             json_object_set(ans, "remaining_units", left);
         wallet_print_json(ans);
     } else {
@@ -96,9 +107,17 @@ static int run_record(const wallet_cmd_t *c, const wallet_opts_t *o, const char 
             else
                 printf("remaining: (the node's record has no max_units/used_units)\n");
         }
+        const char *eff = json_string_value(json_object_get(ans, "effective_status"));
+        const char *rc_ = json_string_value(json_object_get(ans, "recalled_component"));
+        if (eff)
+            printf("effective status: %s\n", eff);
+        if (rc_)
+            printf("recalled component: %s\n", rc_);
         wallet_json_print_human(stdout, rec, 2);
         json_t *h = json_object_get(ans, "header");
-        json_t *height = json_is_object(h) ? json_object_get(h, "height") : NULL;
+        json_t *height = json_object_get(ans, "header_height");
+        if (!height && json_is_object(h))
+            height = json_object_get(h, "height");
         if (height && json_is_integer(height))
             printf("as of height %lld (proof included in --json; verify with hallmark-audit)\n",
                    (long long)json_integer_value(height));

@@ -281,9 +281,18 @@ int wallet_api_record(const rpcc_client_t *c, json_t **out, const char *kind, co
     snprintf(path, sizeof path, "/v1/records/%s/%s", kind, esc);
     json_t *o = NULL;
     int rc = wallet_api_get(c, &o, path, d);
-    if (rc == HM_OK && !json_is_object(json_object_get(o, "record"))) {
-        wallet_diag_set(d, "the node's answer has no \"record\" object");
-        rc = HM_ERR_INVALID;
+    if (rc == HM_OK) {
+        json_t *found = json_object_get(o, "found");
+        json_t *rec = json_object_get(o, "record");
+        if (json_is_false(found) || (json_is_null(rec) && !json_is_true(found))) {
+            char shown[80];
+            clean(shown, sizeof shown, id);
+            wallet_diag_set(d, "no %s %s on the ledger", kind, shown);
+            rc = HM_ERR_NOT_FOUND;
+        } else if (!json_is_object(rec)) {
+            wallet_diag_set(d, "the node's answer has no \"record\" object");
+            rc = HM_ERR_INVALID;
+        }
     }
     if (rc == HM_OK)
         *out = o;

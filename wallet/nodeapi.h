@@ -80,7 +80,8 @@ int wallet_api_submit_batch(const rpcc_client_t *c, json_t **out, const uint8_t 
 int wallet_api_tx_status(const rpcc_client_t *c, wallet_txstatus_t *out, const char *txid_hex,
                          wallet_diag_t *d) HM_WUR;
 /* GET /v1/records/{kind}/{id} (id escaped here). Out: the whole answer
- * ({"record", "proof", "header"}; caller owns). */
+ * ({"record", "proof", "header", ...}; caller owns). HM_ERR_NOT_FOUND with a
+ * message when the node proves the record absent ("found": false). */
 int wallet_api_record(const rpcc_client_t *c, json_t **out, const char *kind, const char *id,
                       wallet_diag_t *d) HM_WUR;
 

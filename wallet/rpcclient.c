@@ -156,8 +156,16 @@ int rpcc_read_cookie(char token[RPCC_MAX_TOKEN + 1], const char *path, wallet_di
         rc = HM_ERR_INVALID;
         goto done;
     }
-    memcpy(token, b.data, n);
-    token[n] = '\0';
+    /* "user:secret" (hallmarkd, like bitcoind): the bearer token is the secret */
+    const uint8_t *colon = memchr(b.data, ':', n);
+    size_t off = colon ? (size_t)(colon - b.data) + 1 : 0;
+    if (off == n) {
+        wallet_diag_set(d, "RPC cookie file %s: empty secret", path);
+        rc = HM_ERR_INVALID;
+        goto done;
+    }
+    memcpy(token, b.data + off, n - off);
+    token[n - off] = '\0';
     rc = check_token(token, d);
     if (rc != HM_OK) {
         wallet_diag_prefix(d, "RPC cookie file %s", path);

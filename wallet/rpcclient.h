@@ -55,8 +55,10 @@ int rpcc_client_init(rpcc_client_t *c, const char *url, const char *token,
                      wallet_diag_t *d) HM_WUR;
 void rpcc_client_clear(rpcc_client_t *c);
 
-/* Read a cookie file (its first line is the token). Out: token buffer of
- * RPCC_MAX_TOKEN+1 bytes. */
+/* Read a cookie file: its first line is "USER:SECRET" (hallmarkd writes
+ * "__cookie__:<hex>", as bitcoind does) and the bearer token is SECRET; a
+ * line without ':' is the token itself. Out: token (RPCC_MAX_TOKEN+1 bytes;
+ * the caller wipes it). */
 int rpcc_read_cookie(char token[RPCC_MAX_TOKEN + 1], const char *path, wallet_diag_t *d) HM_WUR;
 
 /* A response. body is NUL-terminated (not counted in body_len), owned;

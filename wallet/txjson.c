@@ -5,16 +5,8 @@
 #include <string.h>
 
 #include "lib/hex.h"
+#include "lib/pbjson.h"
 #include "wallet/util.h"
-
-static json_t *u64_json(uint64_t v)
-{
-    if (v <= (uint64_t)INT64_MAX)
-        return json_integer((json_int_t)v);
-    char s[24];
-    snprintf(s, sizeof s, "%llu", (unsigned long long)v);
-    return json_string(s);
-}
 
 static json_t *bytes_json(const ProtobufCBinaryData *b)
 {
@@ -26,106 +18,11 @@ static json_t *bytes_json(const ProtobufCBinaryData *b)
     return j;
 }
 
-static json_t *enum_json(const ProtobufCEnumDescriptor *ed, int v)
-{
-    const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value(ed, v);
-    if (ev)
-        return json_string(ev->name);
-    return json_integer(v); /* a value this schema does not name */
-}
-
-/* One value of field f stored at p. */
-static json_t *value_json(const ProtobufCFieldDescriptor *f, const void *p)
-{
-    switch (f->type) {
-    case PROTOBUF_C_TYPE_INT32:
-    case PROTOBUF_C_TYPE_SINT32:
-    case PROTOBUF_C_TYPE_SFIXED32: return json_integer(*(const int32_t *)p);
-    case PROTOBUF_C_TYPE_INT64:
-    case PROTOBUF_C_TYPE_SINT64:
-    case PROTOBUF_C_TYPE_SFIXED64: return json_integer((json_int_t)*(const int64_t *)p);
-    case PROTOBUF_C_TYPE_UINT32:
-    case PROTOBUF_C_TYPE_FIXED32: return json_integer(*(const uint32_t *)p);
-    case PROTOBUF_C_TYPE_UINT64:
-    case PROTOBUF_C_TYPE_FIXED64: return u64_json(*(const uint64_t *)p);
-    case PROTOBUF_C_TYPE_FLOAT: return json_real(*(const float *)p);
-    case PROTOBUF_C_TYPE_DOUBLE: return json_real(*(const double *)p);
-    case PROTOBUF_C_TYPE_BOOL: return json_boolean(*(const protobuf_c_boolean *)p);
-    case PROTOBUF_C_TYPE_ENUM: return enum_json(f->descriptor, *(const int *)p);
-    case PROTOBUF_C_TYPE_STRING: {
-        const char *s = *(char *const *)p;
-        return json_string(s ? s : ""); /* NULL for invalid UTF-8 */
-    }
-    case PROTOBUF_C_TYPE_BYTES: return bytes_json((const ProtobufCBinaryData *)p);
-    case PROTOBUF_C_TYPE_MESSAGE: {
-        const ProtobufCMessage *m = *(ProtobufCMessage *const *)p;
-        return m ? wallet_msg_to_json(m) : json_null();
-    }
-    }
-    return json_null();
-}
-
-static size_t elem_size(const ProtobufCFieldDescriptor *f)
-{
-    switch (f->type) {
-    case PROTOBUF_C_TYPE_INT64:
-    case PROTOBUF_C_TYPE_SINT64:
-    case PROTOBUF_C_TYPE_SFIXED64:
-    case PROTOBUF_C_TYPE_UINT64:
-    case PROTOBUF_C_TYPE_FIXED64: return 8;
-    case PROTOBUF_C_TYPE_DOUBLE: return sizeof(double);
-    case PROTOBUF_C_TYPE_FLOAT: return sizeof(float);
-    case PROTOBUF_C_TYPE_BOOL: return sizeof(protobuf_c_boolean);
-    case PROTOBUF_C_TYPE_ENUM: return sizeof(int);
-    case PROTOBUF_C_TYPE_STRING: return sizeof(char *);
-    case PROTOBUF_C_TYPE_BYTES: return sizeof(ProtobufCBinaryData);
-    case PROTOBUF_C_TYPE_MESSAGE: return sizeof(ProtobufCMessage *);
-    default: return 4;
-    }
-}
-
-json_t *wallet_msg_to_json(const ProtobufCMessage *m)
-{
-    const ProtobufCMessageDescriptor *desc = m->descriptor;
-    const uint8_t *base = (const uint8_t *)m;
-    json_t *o = json_object();
-    if (!o)
-        return NULL;
-    for (unsigned i = 0; i < desc->n_fields; i++) {
-        const ProtobufCFieldDescriptor *f = &desc->fields[i];
-        json_t *v = NULL;
-        if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
-            uint32_t which = *(const uint32_t *)(base + f->quantifier_offset);
-            if (which != f->id)
-                continue;
-        }
-        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-            size_t n = *(const size_t *)(base + f->quantifier_offset);
-            const uint8_t *arr = *(const uint8_t *const *)(base + f->offset);
-            v = json_array();
-            for (size_t k = 0; v && k < n; k++) {
-                json_t *e = value_json(f, arr + k * elem_size(f));
-                if (!e || json_array_append_new(v, e) != 0) {
-                    json_decref(v);
-                    v = NULL;
-                }
-            }
-        } else {
-            v = value_json(f, base + f->offset);
-        }
-        if (!v || json_object_set_new(o, f->name, v) != 0) {
-            json_decref(o);
-            return NULL;
-        }
-    }
-    return o;
-}
-
 int wallet_tx_to_json(json_t **out, const hm_tx_t *t)
 {
     char txid[65];
     json_t *o = json_object();
-    json_t *tx = wallet_msg_to_json(&t->tx->base);
+    json_t *tx = hm_pb_to_json(&t->tx->base);
     json_t *cos = json_array();
     int rc = HM_ERR_NOMEM;
     if (!o || !tx || !cos)
@@ -168,7 +65,7 @@ int wallet_tx_to_json(json_t **out, const hm_tx_t *t)
     }
     e |= json_object_set_new(o, "signature", bytes_json(&t->stx->signature));
     for (size_t i = 0; i < t->stx->n_cosignatures; i++)
-        e |= json_array_append_new(cos, wallet_msg_to_json(&t->stx->cosignatures[i]->base));
+        e |= json_array_append_new(cos, hm_pb_to_json(&t->stx->cosignatures[i]->base));
     e |= json_object_set(o, "cosignatures", cos);
     if (e)
         goto done;

@@ -475,8 +475,9 @@ int wallet_sha256_file(uint8_t out[32], const char *path, const char *what, wall
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        wallet_diag_set(d, "%s %s: %s", what, path, strerror(errno));
-        return errno == ENOENT ? HM_ERR_NOT_FOUND : HM_ERR_IO;
+        int e = errno;
+        wallet_diag_set(d, "%s %s: %s", what, path, e == ENOENT ? "no such file" : strerror(e));
+        return e == ENOENT ? HM_ERR_NOT_FOUND : HM_ERR_IO;
     }
     hm_hasher_t h;
     hm_hasher_init(&h);

@@ -146,10 +146,19 @@ typedef struct {
     int prev;     /* ENT_PUT, ENT_TOMB or ENT_ABSENT */
 } undo_t;
 
+/* One SMT node made by a root computation, kept until commit. */
+typedef struct {
+    uint8_t hash[32];
+    uint8_t len;
+    uint8_t node[HM_SMT_MAX_NODE_LEN];
+} newnode_t;
+
 struct hm_state {
     hm_store_t *store;
     hm_kvmap_t overlay; /* key -> value; flag ENT_TOMB for deletions */
-    hm_kvmap_t nodes;   /* SMT nodes made by the last root computation */
+    newnode_t *nodes;   /* SMT nodes made by the last root computation, in */
+    size_t nnodes;      /* creation order (a flat array: they are only */
+    size_t capnodes;    /* appended, then written out at commit) */
     hm_batch_t aux;     /* aux puts/deletes in call order */
     undo_t *undo;
     size_t nundo, capundo;
@@ -185,7 +194,7 @@ void hm_state_free(hm_state_t *st)
     if (!st)
         return;
     hm_kvmap_clear(&st->overlay);
-    hm_kvmap_clear(&st->nodes);
+    free(st->nodes);
     hm_batch_free(&st->aux);
     undo_clear(st);
     free(st->undo);
@@ -392,25 +401,26 @@ done:
 
 /* ---- root */
 
-static int pending_get(void *arg, const uint8_t hash[32], uint8_t out[HM_SMT_MAX_NODE_LEN],
-                       size_t *len)
-{
-    hm_state_t *st = arg;
-    const hm_kvnode_t *e = hm_kvmap_get(&st->nodes, hash, 32);
-    if (e) {
-        if (e->vlen > HM_SMT_MAX_NODE_LEN)
-            return HM_ERR_CORRUPT;
-        memcpy(out, e->val, e->vlen);
-        *len = e->vlen;
-        return HM_OK;
-    }
-    return store_node_get(st->store, hash, out, len);
-}
-
 static int pending_put(void *arg, const uint8_t hash[32], const uint8_t *node, size_t len)
 {
     hm_state_t *st = arg;
-    return hm_kvmap_put(&st->nodes, hash, 32, node, len, 0, NULL);
+    if (len > HM_SMT_MAX_NODE_LEN)
+        return HM_ERR_INVALID;
+    if (st->nnodes == st->capnodes) {
+        size_t cap = st->capnodes ? st->capnodes * 2 : 256;
+        if (cap > SIZE_MAX / sizeof *st->nodes)
+            return HM_ERR_OVERFLOW;
+        newnode_t *p = realloc(st->nodes, cap * sizeof *p);
+        if (!p)
+            return HM_ERR_NOMEM;
+        st->nodes = p;
+        st->capnodes = cap;
+    }
+    newnode_t *e = &st->nodes[st->nnodes++];
+    memcpy(e->hash, hash, 32);
+    memcpy(e->node, node, len);
+    e->len = (uint8_t)len;
+    return HM_OK;
 }
 
 typedef struct {
@@ -446,15 +456,16 @@ int hm_state_root(hm_state_t *st, uint8_t root[32])
         goto done;
     (void)hm_kvmap_visit(&st->overlay, NULL, 0, collect_update, &u);
     /* Recompute from the committed root each time, so the nodes kept are
-     * exactly those the final root needs. */
-    hm_kvmap_clear(&st->nodes);
+     * exactly those the final root needs. The update only reads nodes of
+     * the committed tree (never one it made), so it reads the store. */
+    st->nnodes = 0;
     uint8_t base[32], nr[32];
     st->store->ops->root(st->store, base);
-    hm_smt_reader_t r = {.get = pending_get, .arg = st};
+    hm_smt_reader_t r = hm_store_smt_reader(st->store);
     hm_smt_writer_t w = {.put = pending_put, .arg = st};
     rc = hm_smt_update(&r, &w, nr, base, u.ups, u.n);
     if (rc != HM_OK) {
-        hm_kvmap_clear(&st->nodes);
+        st->nnodes = 0;
         goto done;
     }
     memcpy(st->root, nr, 32);
@@ -499,9 +510,11 @@ int hm_state_commit(hm_state_t *st, bool sync)
     batchfill_t f = {&b, HM_OP_STATE_PUT, HM_OP_STATE_DEL};
     if ((rc = hm_kvmap_visit(&st->overlay, NULL, 0, fill_batch, &f)) != 0)
         goto done;
-    f = (batchfill_t){&b, HM_OP_NODE_PUT, HM_OP_NODE_PUT};
-    if ((rc = hm_kvmap_visit(&st->nodes, NULL, 0, fill_batch, &f)) != 0)
-        goto done;
+    for (size_t i = 0; i < st->nnodes; i++) {
+        const newnode_t *e = &st->nodes[i];
+        if ((rc = hm_batch_add(&b, HM_OP_NODE_PUT, e->hash, 32, e->node, e->len)) != HM_OK)
+            goto done;
+    }
     for (size_t i = 0; i < st->aux.n; i++) {
         const hm_op_t *op = &st->aux.ops[i];
         if ((rc = hm_batch_add(&b, op->kind, op->key, op->klen, op->val, op->vlen)) != HM_OK)
@@ -512,7 +525,7 @@ int hm_state_commit(hm_state_t *st, bool sync)
     if ((rc = st->store->ops->commit(st->store, &b, sync)) != HM_OK)
         goto done;
     hm_kvmap_clear(&st->overlay);
-    hm_kvmap_clear(&st->nodes);
+    st->nnodes = 0;
     hm_batch_free(&st->aux);
     st->root_valid = false;
 done:

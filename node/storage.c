@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "lib/kvmap.h"
 #include "lib/log.h"
 
 #define P_STATE 's'
@@ -21,13 +22,27 @@ static const char k_root[] = "mroot";
 static const char k_format[] = "mformat";
 static const char v_format[] = "hallmark-store-1";
 
-/* Direct-mapped cache of SMT nodes. Nodes are immutable (content-addressed),
- * so a cached entry can never be stale; a collision just evicts. */
+/* Set-associative cache of SMT nodes (NC_WAYS ways per set, least recently
+ * used way evicted). Nodes are immutable (content-addressed), so a cached
+ * entry can never be stale. The ways' tags and ages sit in one small header
+ * per set so a lookup touches one header line and, on a tag match, one
+ * slot. With LRU inside a set the nodes every block walks (the top of the
+ * tree, the paths of hot keys) stay, and the nodes a block replaced age
+ * out first. Memory: NC_SLOT_BYTES per slot, allocated once at open
+ * (calloc: pages are touched as they fill). */
+#define NC_WAYS 8
 typedef struct {
     uint8_t hash[32];
     uint8_t len; /* 0: empty slot */
     uint8_t node[HM_SMT_MAX_NODE_LEN];
 } node_slot_t;
+
+typedef struct {
+    uint64_t tag[NC_WAYS];   /* bytes 8..15 of the hash, low bit forced; 0: empty */
+    uint32_t stamp[NC_WAYS]; /* last use; smallest is evicted (wraps: only a hint) */
+} node_set_t;
+
+#define NC_SLOT_BYTES (sizeof(node_slot_t) + sizeof(node_set_t) / NC_WAYS)
 
 typedef struct {
     hm_store_t base;
@@ -38,8 +53,10 @@ typedef struct {
     leveldb_readoptions_t *ropts;
     leveldb_writeoptions_t *wsync, *wnosync;
     uint8_t root[32];
-    node_slot_t *slots;
-    size_t nslots; /* power of two */
+    node_set_t *sets;
+    node_slot_t *slots; /* nsets * NC_WAYS */
+    size_t nsets;       /* power of two */
+    uint32_t clock;
     store_stats_t stats;
     uint8_t *kbuf; /* scratch for prefixed keys */
     size_t kcap;
@@ -134,18 +151,52 @@ static int ldb_get_aux(hm_store_t *base, const uint8_t *key, size_t klen, uint8_
     return prefixed_get((ldb_store_t *)base, P_AUX, key, klen, val, vlen);
 }
 
-static node_slot_t *slot_for(ldb_store_t *s, const uint8_t hash[32])
+static node_set_t *set_for(ldb_store_t *s, const uint8_t hash[32], uint64_t *tag)
 {
     uint64_t x;
     memcpy(&x, hash, sizeof x); /* hashes are uniform: any 8 bytes index */
-    return &s->slots[x & (s->nslots - 1)];
+    memcpy(tag, hash + 8, sizeof *tag);
+    *tag |= 1;
+    return &s->sets[x & (s->nsets - 1)];
+}
+
+/* The cached slot of hash, or NULL. A hit counts as a use. */
+static node_slot_t *cache_find(ldb_store_t *s, const uint8_t hash[32])
+{
+    uint64_t tag;
+    node_set_t *set = set_for(s, hash, &tag);
+    node_slot_t *ways = &s->slots[(size_t)(set - s->sets) * NC_WAYS];
+    for (int w = 0; w < NC_WAYS; w++)
+        if (set->tag[w] == tag && memcmp(ways[w].hash, hash, 32) == 0) {
+            set->stamp[w] = ++s->clock;
+            return &ways[w];
+        }
+    return NULL;
 }
 
 static void cache_put(ldb_store_t *s, const uint8_t hash[32], const uint8_t *node, size_t len)
 {
     if (len == 0 || len > HM_SMT_MAX_NODE_LEN)
         return;
-    node_slot_t *e = slot_for(s, hash);
+    uint64_t tag;
+    node_set_t *set = set_for(s, hash, &tag);
+    node_slot_t *ways = &s->slots[(size_t)(set - s->sets) * NC_WAYS];
+    int victim = 0;
+    for (int w = 0; w < NC_WAYS; w++) {
+        if (set->tag[w] == tag && memcmp(ways[w].hash, hash, 32) == 0) {
+            victim = w; /* already there (same bytes: content-addressed) */
+            break;
+        }
+        if (set->tag[w] == 0) {
+            victim = w;
+            break;
+        }
+        if ((int32_t)(set->stamp[w] - set->stamp[victim]) < 0)
+            victim = w;
+    }
+    node_slot_t *e = &ways[victim];
+    set->tag[victim] = tag;
+    set->stamp[victim] = ++s->clock;
     memcpy(e->hash, hash, 32);
     memcpy(e->node, node, len);
     e->len = (uint8_t)len;
@@ -155,8 +206,8 @@ static int ldb_get_node(hm_store_t *base, const uint8_t hash[32], uint8_t **val,
 {
     ldb_store_t *s = (ldb_store_t *)base;
     s->stats.node_reads++;
-    node_slot_t *e = slot_for(s, hash);
-    if (e->len && memcmp(e->hash, hash, 32) == 0) {
+    node_slot_t *e = cache_find(s, hash);
+    if (e) {
         uint8_t *copy = malloc(e->len);
         if (!copy)
             return HM_ERR_NOMEM;
@@ -238,23 +289,58 @@ static int op_prefix(hm_op_kind_t k, char *p)
     return HM_ERR_INVALID;
 }
 
+/* One op of a batch, as it will be keyed in LevelDB. */
+typedef struct {
+    char prefix;
+    const hm_op_t *op;
+    size_t idx; /* position in the batch: keeps the sort stable */
+} sorted_op_t;
+
+static int cmp_sorted_op(const void *pa, const void *pb)
+{
+    const sorted_op_t *a = pa, *b = pb;
+    if (a->prefix != b->prefix)
+        return (unsigned char)a->prefix < (unsigned char)b->prefix ? -1 : 1;
+    int c = hm_bytes_cmp(a->op->key, a->op->klen, b->op->key, b->op->klen);
+    if (c)
+        return c;
+    return a->idx < b->idx ? -1 : a->idx > b->idx;
+}
+
 static int ldb_commit(hm_store_t *base, const hm_batch_t *b, bool sync)
 {
     ldb_store_t *s = (ldb_store_t *)base;
     int rc = HM_OK;
     leveldb_writebatch_t *wb = leveldb_writebatch_create();
+    /* The ops go into the batch in key order (stable: a key written twice
+     * keeps its last write). LevelDB applies a batch by inserting each
+     * entry into its memtable skiplist from the head; in key order each
+     * search walks mostly the same, cache-hot, nodes as the one before,
+     * where random SMT node hashes would miss the CPU cache at every
+     * level. It is the same set of writes, so the result is identical. */
+    sorted_op_t *so = calloc(b->n ? b->n : 1, sizeof *so);
+    if (!so) {
+        rc = HM_ERR_NOMEM;
+        goto done;
+    }
     for (size_t i = 0; i < b->n; i++) {
         const hm_op_t *op = &b->ops[i];
-        char p;
-        const char *k;
-        size_t kl;
-        if ((rc = op_prefix(op->kind, &p)) != HM_OK)
+        if ((rc = op_prefix(op->kind, &so[i].prefix)) != HM_OK)
             goto done;
         if (op->kind == HM_OP_NODE_PUT && (op->klen != 32 || op->vlen > HM_SMT_MAX_NODE_LEN)) {
             rc = HM_ERR_INVALID;
             goto done;
         }
-        if ((rc = pkey(s, p, op->key, op->klen, &k, &kl)) != HM_OK)
+        so[i].op = op;
+        so[i].idx = i;
+    }
+    if (b->n > 1)
+        qsort(so, b->n, sizeof *so, cmp_sorted_op);
+    for (size_t i = 0; i < b->n; i++) {
+        const hm_op_t *op = so[i].op;
+        const char *k;
+        size_t kl;
+        if ((rc = pkey(s, so[i].prefix, op->key, op->klen, &k, &kl)) != HM_OK)
             goto done;
         if (op->kind == HM_OP_STATE_DEL || op->kind == HM_OP_AUX_DEL)
             leveldb_writebatch_delete(wb, k, kl);
@@ -272,11 +358,13 @@ static int ldb_commit(hm_store_t *base, const hm_batch_t *b, bool sync)
     s->stats.commits++;
     if (b->has_root)
         memcpy(s->root, b->root, 32);
-    /* New nodes are the hot ones: the next block walks the same paths. */
+    /* Write-through: new nodes are the hot ones (the next block walks the
+     * same paths), so the next update never asks LevelDB for them. */
     for (size_t i = 0; i < b->n; i++)
         if (b->ops[i].kind == HM_OP_NODE_PUT)
             cache_put(s, b->ops[i].key, b->ops[i].val, b->ops[i].vlen);
 done:
+    free(so);
     leveldb_writebatch_destroy(wb);
     return rc;
 }
@@ -303,6 +391,7 @@ static void ldb_free(hm_store_t *base)
         leveldb_writeoptions_destroy(s->wsync);
     if (s->wnosync)
         leveldb_writeoptions_destroy(s->wnosync);
+    free(s->sets);
     free(s->slots);
     free(s->kbuf);
     free(s);
@@ -396,7 +485,7 @@ int store_open(hm_store_t **out, const char *dir, const store_options_t *opts)
         o.block_cache_bytes = 256u << 20;
     if (!o.node_cache_slots)
         o.node_cache_slots = 1u << 22;
-    size_t slots = 1;
+    size_t slots = NC_WAYS;
     while (slots * 2 <= o.node_cache_slots && slots < ((size_t)1 << 28))
         slots *= 2;
 
@@ -405,8 +494,9 @@ int store_open(hm_store_t **out, const char *dir, const store_options_t *opts)
     if (!s)
         return HM_ERR_NOMEM;
     s->base.ops = &ldb_ops;
-    s->nslots = slots;
-    if (!(s->slots = calloc(slots, sizeof *s->slots)))
+    s->nsets = slots / NC_WAYS;
+    if (!(s->sets = calloc(s->nsets, sizeof *s->sets)) ||
+        !(s->slots = calloc(slots, sizeof *s->slots)))
         goto done;
 
     if (o.create_if_missing && mkdir(dir, 0700) != 0 && errno != EEXIST) {

@@ -243,15 +243,15 @@ static uint8_t *forge_preprepare(sim_t *s, int ni, const uint8_t *env, size_t le
     if (pbft_vote_sign(sig, s->w->sk[ni], s->w->chain, PBFT_PHASE_PREPREPARE, v->view, v->height,
                        digest, true) != HM_OK)
         goto done;
+    ProtobufCBinaryData od = v->digest, os = v->signature, ob = e->preprepare->block;
     v->digest.data = digest;
     v->signature.data = sig;
     e->preprepare->block.data = blk;
     e->preprepare->block.len = blk_len;
     out = encode_env(e, olen);
-    e->preprepare->block.data = NULL; /* not ours to free via the codec */
-    e->preprepare->block.len = 0;
-    v->digest.data = NULL;
-    v->signature.data = NULL;
+    v->digest = od; /* the decoded message frees its own buffers */
+    v->signature = os;
+    e->preprepare->block = ob;
 done:
     hm_free_envelope(e);
     hm_block_free(b);

@@ -213,51 +213,7 @@ void node_set_hooks(node_t *n, const node_hooks_t *hooks)
         memset(&n->hooks, 0, sizeof n->hooks);
 }
 
-/* ---- the endpoints that exist before the core is wired ------------------ */
-
-static void h_status(void *arg, rpc_request_t *req)
-{
-    node_t *n = arg;
-    char chain[65], pk[65], fp[65];
-    hm_hex_encode(chain, n->genesis->chain_id, HM_HASH_LEN);
-    hm_hex_encode(pk, n->pubkey, HM_PUBKEY_LEN);
-    hm_hex_encode(fp, p2p_own_fingerprint(n->p2p), TLS_FP_LEN);
-    size_t cap = p2p_connection_count(n->p2p);
-    p2p_peer_status_t *ps = cap ? calloc(cap, sizeof *ps) : NULL;
-    size_t np = ps ? p2p_peers(n->p2p, ps, cap) : 0;
-    json_t *peers = json_array();
-    for (size_t i = 0; peers && i < np; i++) {
-        char pfp[65], pkey[65];
-        hm_hex_encode(pfp, ps[i].info.tls_fp, TLS_FP_LEN);
-        hm_hex_encode(pkey, ps[i].info.node_key, HM_PUBKEY_LEN);
-        int vi = ps[i].info.validator_index;
-        json_array_append_new(
-            peers,
-            json_pack("{s:I, s:b, s:s, s:o, s:s?, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I}",
-                      "id", (json_int_t)ps[i].info.id, "ready", ps[i].ready, "address",
-                      ps[i].info.address, "validator_index",
-                      vi >= 0 ? json_integer(vi) : json_null(), "name",
-                      vi >= 0 ? n->genesis->validators[vi].name : NULL, "direction",
-                      ps[i].info.outbound ? "outbound" : "inbound", "tls_fingerprint",
-                      ps[i].ready || vi >= 0 ? pfp : "", "node_key", ps[i].ready ? pkey : "",
-                      "height", (json_int_t)ps[i].height, "connected_ms",
-                      (json_int_t)ps[i].connected_ms, "bytes_in", (json_int_t)ps[i].bytes_in,
-                      "bytes_out", (json_int_t)ps[i].bytes_out, "frames_in",
-                      (json_int_t)ps[i].frames_in, "queued_bytes",
-                      (json_int_t)ps[i].queued_bytes));
-    }
-    free(ps);
-    json_t *body = json_pack(
-        "{s:s, s:s, s:s, s:s, s:I, s:I, s:o, s:s, s:s, s:n, s:n, s:I, s:I, s:o}", "version",
-        n->version, "chain_id", chain, "chain_name", n->genesis->chain_name, "mode",
-        n->cfg->mode == NODE_MODE_FULL ? "full" : "validator", "height", (json_int_t)0, "view",
-        (json_int_t)0, "validator_index",
-        n->validator_index >= 0 ? json_integer(n->validator_index) : json_null(), "node_key", pk,
-        "tls_fingerprint", fp, "last_block_hash", "state_root", "mempool_size", (json_int_t)0,
-        "peers_connected", (json_int_t)p2p_peer_count(n->p2p), "peers",
-        peers ? peers : json_array());
-    rpc_reply_json(req, 200, body);
-}
+/* ---- the daemon's own endpoint ------------------------------------------- */
 
 static void h_metrics(void *arg, rpc_request_t *req)
 {
@@ -268,65 +224,6 @@ static void h_metrics(void *arg, rpc_request_t *req)
     else
         rpc_reply_raw(req, 200, "text/plain; version=0.0.4; charset=utf-8", b.data, b.len);
     hm_buf_free(&b);
-}
-
-/* Check one hex SignedTx; on failure reply and return false. */
-static bool check_tx_hex(rpc_request_t *req, const json_t *v, const char *where)
-{
-    const char *hex = json_string_value(v);
-    uint8_t *raw = NULL;
-    size_t len = 0;
-    Hallmark__SignedTx *tx = NULL;
-    if (!hex) {
-        rpc_reply_error(req, 400, "bad_request", "%s: expected a hex string", where);
-        return false;
-    }
-    int rc = hm_hex_decode_alloc(&raw, &len, hex, json_string_length(v), HM_MAX_TX_BYTES);
-    if (rc == HM_OK)
-        rc = hm_decode_signed_tx(&tx, raw, len);
-    free(raw);
-    hm_free_signed_tx(tx);
-    if (rc != HM_OK) {
-        rpc_reply_error(req, 400, "bad_request", "%s: not a SignedTx (%s)", where,
-                        hm_strerror(rc));
-        return false;
-    }
-    return true;
-}
-
-static void h_tx(void *arg, rpc_request_t *req)
-{
-    (void)arg;
-    json_t *body = rpc_body_json(req);
-    if (!body)
-        return;
-    if (!json_is_object(body) || !json_object_get(body, "tx")) {
-        rpc_reply_error(req, 400, "bad_request", "expected {\"tx\": \"<hex SignedTx>\"}");
-        return;
-    }
-    if (!check_tx_hex(req, json_object_get(body, "tx"), "tx"))
-        return;
-    rpc_reply_error(req, 503, "not_ready", "transaction submission is not wired yet");
-}
-
-static void h_txs(void *arg, rpc_request_t *req)
-{
-    (void)arg;
-    json_t *body = rpc_body_json(req);
-    if (!body)
-        return;
-    json_t *txs = json_is_object(body) ? json_object_get(body, "txs") : NULL;
-    if (!json_is_array(txs)) {
-        rpc_reply_error(req, 400, "bad_request", "expected {\"txs\": [\"<hex SignedTx>\", ...]}");
-        return;
-    }
-    for (size_t i = 0; i < json_array_size(txs); i++) {
-        char where[32];
-        snprintf(where, sizeof where, "txs[%zu]", i);
-        if (!check_tx_hex(req, json_array_get(txs, i), where))
-            return;
-    }
-    rpc_reply_error(req, 503, "not_ready", "transaction submission is not wired yet");
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -389,10 +286,9 @@ int node_run(node_t *n)
     };
     if ((rc = rpc_new(&n->rpc, &ro)) != HM_OK)
         goto done;
-    if ((rc = rpc_route(n->rpc, RPC_GET, "/v1/status", h_status, n)) != HM_OK ||
-        (rc = rpc_route(n->rpc, RPC_GET, "/metrics", h_metrics, n)) != HM_OK ||
-        (rc = rpc_route(n->rpc, RPC_POST, "/v1/tx", h_tx, n)) != HM_OK ||
-        (rc = rpc_route(n->rpc, RPC_POST, "/v1/txs", h_txs, n)) != HM_OK)
+    /* /metrics is the daemon's; every /v1 endpoint is registered by the
+     * wiring (node/wire, node/api) in on_start. */
+    if ((rc = rpc_route(n->rpc, RPC_GET, "/metrics", h_metrics, n)) != HM_OK)
         goto done;
     if (n->hooks.on_start && (rc = n->hooks.on_start(n->hooks.arg, n)) != HM_OK)
         goto done;

@@ -17,6 +17,7 @@
 #include "lib/seal.h"
 #include "node/config.h"
 #include "node/daemon.h"
+#include "node/wire.h"
 #include "node/genesis.h"
 #include "node/nodekey.h"
 #include "node/tls.h"
@@ -545,11 +546,21 @@ static int cmd_run(int argc, char **argv)
     /* A peer closing mid-write must not kill the daemon. */
     signal(SIGPIPE, SIG_IGN);
     node_t *n = NULL;
+    node_wire_t *w = NULL;
     if (node_open(&n, &o) != HM_OK)
         return EXIT_USAGE;
+    if (wire_new(&w, HALLMARKD_VERSION) != HM_OK) {
+        node_close(n);
+        return EXIT_USAGE;
+    }
+    node_hooks_t hooks;
+    wire_hooks(w, &hooks);
+    node_set_hooks(n, &hooks);
     int rc = node_run(n);
+    bool failed = wire_failed(w);
     node_close(n);
-    return rc == HM_OK ? EXIT_OK : EXIT_USAGE;
+    wire_free(w);
+    return rc == HM_OK && !failed ? EXIT_OK : EXIT_USAGE;
 }
 
 static int cmd_config_help(int argc, char **argv)

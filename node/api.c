@@ -293,6 +293,34 @@ static void h_tx_status(void *arg, rpc_request_t *req)
     rpc_reply_json(req, 200, json_pack("{s:o,s:s}", "txid", hexj(txid, 32), "status", st));
 }
 
+static json_t *peers_json(api_ctx_t *a)
+{
+    size_t cap = p2p_connection_count(a->p2p);
+    p2p_peer_status_t *ps = cap ? calloc(cap, sizeof *ps) : NULL;
+    size_t np = ps ? p2p_peers(a->p2p, ps, cap) : 0;
+    json_t *peers = json_array();
+    for (size_t i = 0; peers && i < np; i++) {
+        int vi = ps[i].info.validator_index;
+        json_array_append_new(
+            peers,
+            json_pack("{s:I,s:b,s:s,s:o,s:s?,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:I}", "id",
+                      (json_int_t)ps[i].info.id, "ready", ps[i].ready, "address",
+                      ps[i].info.address, "validator_index",
+                      vi >= 0 ? json_integer(vi) : json_null(), "name",
+                      vi >= 0 && (size_t)vi < a->genesis->n_validators
+                          ? a->genesis->validators[vi].name
+                          : NULL,
+                      "direction", ps[i].info.outbound ? "outbound" : "inbound",
+                      "tls_fingerprint", hexj(ps[i].info.tls_fp, TLS_FP_LEN), "node_key",
+                      ps[i].ready ? hexj(ps[i].info.node_key, 32) : json_string(""), "height",
+                      u64j(ps[i].height), "connected_ms", u64j(ps[i].connected_ms), "bytes_in",
+                      u64j(ps[i].bytes_in), "bytes_out", u64j(ps[i].bytes_out), "frames_in",
+                      u64j(ps[i].frames_in), "queued_bytes", (json_int_t)ps[i].queued_bytes));
+    }
+    free(ps);
+    return peers ? peers : json_array();
+}
+
 static void h_status(void *arg, rpc_request_t *req)
 {
     api_ctx_t *a = arg;
@@ -300,13 +328,17 @@ static void h_status(void *arg, rpc_request_t *req)
     pbft_status_t ps;
     replica_status(a->replica, &ps);
     json_t *o = json_pack(
-        "{s:o,s:s,s:o,s:o,s:i,s:s,s:o,s:o,s:o,s:o,s:b,s:I,s:I,s:s,s:b}", "chain_id",
+        "{s:o,s:s,s:o,s:o,s:o,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:b,s:I,s:o,s:I,s:I,s:s,s:b}", "chain_id",
         hexj(t->chain_id, 32), "chain_name", a->genesis->chain_name ? a->genesis->chain_name : "",
-        "height", u64j(t->height), "view", u64j(ps.view), "validator_index", a->validator_index,
-        "mode", a->validator_index >= 0 ? "validator" : "full", "last_block_hash",
+        "height", u64j(t->height), "view", u64j(ps.view), "validator_index",
+        a->validator_index >= 0 ? json_integer(a->validator_index) : json_null(), "mode",
+        a->validator_index >= 0 ? "validator" : "full", "node_key",
+        a->node_key ? hexj(a->node_key, 32) : json_null(), "tls_fingerprint",
+        hexj(p2p_own_fingerprint(a->p2p), TLS_FP_LEN), "last_block_hash",
         hexj(t->last_hash, 32), "last_block_time_ms", u64j(t->last_time_ms), "state_root",
         hexj(t->state_root, 32), "results_root", hexj(t->results_root, 32), "in_view_change",
-        ps.in_view_change, "peers", (json_int_t)p2p_peer_count(a->p2p), "mempool_txs",
+        ps.in_view_change, "peers_connected", (json_int_t)p2p_peer_count(a->p2p), "peers",
+        peers_json(a), "mempool_txs", (json_int_t)mempool_count(a->mempool), "mempool_size",
         (json_int_t)mempool_count(a->mempool), "version", a->version ? a->version : "",
         "failed", replica_failed(a->replica));
     rpc_reply_json(req, 200, o);

@@ -34,6 +34,7 @@ typedef struct {
     const genesis_t *genesis;
     const valset_t *vs;
     int validator_index; /* -1: full node */
+    const uint8_t *node_key; /* this node's consensus public key (32 bytes) */
     const char *version;
 } api_ctx_t;
 

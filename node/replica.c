@@ -317,6 +317,23 @@ static void replica_build(node_replica_t *r, uint64_t height, uint64_t view)
     mempool_reap_free(txs, n);
 }
 
+/* Tell every peer, full nodes included, the new height at once: full nodes
+ * get no consensus traffic and would otherwise wait for a keepalive to
+ * learn there is something to fetch. */
+static void replica_announce(node_replica_t *r, const chain_tip_t *tip, uint64_t view)
+{
+    Hallmark__Status s = HALLMARK__STATUS__INIT;
+    s.height = tip->height;
+    s.view = view;
+    s.last_block_hash = (ProtobufCBinaryData){32, (uint8_t *)tip->last_hash};
+    Hallmark__Envelope env = HALLMARK__ENVELOPE__INIT;
+    env.msg_case = HALLMARK__ENVELOPE__MSG_STATUS;
+    env.status = &s;
+    size_t sent = 0;
+    if (p2p_broadcast(r->o.p2p, &env, false, &sent) != HM_OK)
+        HM_LOG_DEBUG("replica", "status broadcast failed");
+}
+
 static void replica_commit(node_replica_t *r, const uint8_t *data, size_t len)
 {
     Hallmark__CertifiedBlock *cb = NULL;
@@ -357,6 +374,7 @@ static void replica_commit(node_replica_t *r, const uint8_t *data, size_t len)
     pbft_status_t st;
     pbft_get_status(r->core, &st);
     p2p_set_status(r->o.p2p, tip->height, st.view, tip->last_hash);
+    replica_announce(r, tip, st.view);
     /* A block with txs is followed by one more (empty if nothing is
      * pending): its header certifies the state those txs produced, so
      * records can be proven at the current state (doc/design-notes.md). */

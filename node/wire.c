@@ -187,6 +187,7 @@ static int wire_on_start(void *arg, node_t *n)
     w->api.genesis = g;
     w->api.vs = w->vs;
     w->api.validator_index = node_validator_index(n);
+    w->api.node_key = node_pubkey(n);
     w->api.version = w->version;
     rc = api_register(node_rpc(n), &w->api);
     if (rc == HM_OK)

@@ -116,13 +116,19 @@ static void run_block(hm_state_t *st, uint64_t first, uint64_t n, uint64_t nkeys
     ph->commit_s += t3 - t2;
 }
 
+static size_t node_cache_slots; /* 0: the store's default */
+
 static void bench_size(const char *base, uint64_t nkeys, const uint64_t *blocks, size_t nblocks,
                        uint64_t updates_per_run)
 {
     char dir[4096];
     snprintf(dir, sizeof dir, "%s/n%" PRIu64, base, nkeys);
     hm_store_t *s = NULL;
-    CHECK(store_open(&s, dir, NULL));
+    store_options_t o;
+    store_options_default(&o);
+    if (node_cache_slots)
+        o.node_cache_slots = node_cache_slots;
+    CHECK(store_open(&s, dir, &o));
     hm_state_t *st = NULL;
     CHECK(hm_state_begin(&st, s));
 
@@ -191,9 +197,11 @@ static void bench_hash(void)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: hallmark-bench-state [--quick] [--keys N[,N...]] [--dir DIR] | --hash\n"
+    fprintf(stderr, "usage: hallmark-bench-state [--quick] [--keys N[,N...]] [--dir DIR]\n"
+                    "                           [--node-cache SLOTS] | --hash\n"
                     "  default: --keys 100000,1000000; --quick: --keys 20000, small blocks\n"
                     "  DIR (default $TMPDIR or /tmp) gets a scratch store, removed after\n"
+                    "  --node-cache: SMT node cache slots (default: the store's)\n"
                     "  --hash: time the SMT node/leaf hash alone\n");
 }
 
@@ -209,6 +217,8 @@ int main(int argc, char **argv)
             return 0;
         } else if (strcmp(argv[i], "--keys") == 0 && i + 1 < argc)
             keys_arg = argv[++i];
+        else if (strcmp(argv[i], "--node-cache") == 0 && i + 1 < argc)
+            node_cache_slots = (size_t)strtoull(argv[++i], NULL, 10);
         else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc)
             dir_arg = argv[++i];
         else {

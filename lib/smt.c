@@ -183,11 +183,13 @@ static int build(const uctx_t *c, sub_t *out, unsigned d, const oldleaf_t *old,
         return HM_OK;
     }
     if (total == 1) {
-        if (alive) {
-            memcpy(out->h, old->h, 32);
-            out->kind = K_LEAF;
-            return HM_OK;
-        }
+        /* A surviving old leaf (moved below a new sibling) is handed to the
+         * writer again although it exists: the update read it, and a
+         * store's cache may take "read by an update" as "replaced" (see
+         * node/storage), so this says it is still in the tree. Same bytes,
+         * same hash: the write is idempotent. */
+        if (alive)
+            return emit_leaf(c, out, old->kh, old->vh);
         return emit_leaf(c, out, one->keyhash, one->valuehash);
     }
     if (d >= HM_SMT_DEPTH)

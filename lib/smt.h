@@ -46,8 +46,10 @@ typedef struct {
     void *arg;
 } hm_smt_reader_t;
 
-/* Receives each node an update creates (it may already exist: writes are
- * idempotent). node is borrowed for the call. */
+/* Receives each node an update creates, and each old leaf it keeps below
+ * a new sibling (it may already exist: writes are idempotent; a store
+ * cache may treat nodes an update read and did not write as replaced).
+ * node is borrowed for the call. */
 typedef struct {
     int (*put)(void *arg, const uint8_t hash[32], const uint8_t *node, size_t len);
     void *arg;

@@ -25,9 +25,12 @@
 typedef struct {
     bool create_if_missing;   /* create the database (and the directory) */
     size_t block_cache_bytes; /* LevelDB block cache; 0: 256 MiB */
-    size_t node_cache_slots;  /* in-process SMT node cache, rounded down to a
-                                 power of two (~100 bytes each, touched
-                                 lazily); 0: 2^22 (up to ~400 MiB) */
+    size_t node_cache_slots;  /* in-process SMT node cache (8-way set
+                                 associative), rounded down to a power of
+                                 two, at least 8; 115 bytes each, mapped at
+                                 open and touched as it fills; 0: 2^22
+                                 (460 MiB; holds every live node of a
+                                 ~1.5*10^6-key state) */
 } store_options_t;
 
 /* Defaults: create_if_missing true, the cache sizes above. */

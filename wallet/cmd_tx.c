@@ -37,27 +37,17 @@ static void print_tx_help(const wallet_txkind_t *k, bool sign_only,
 }
 
 /* The ids a tx creates, added to the output (register -> GID, grant ->
- * licence id, mint -> cert id). Also records a new GID in the keystore. */
-static void derived_ids(json_t *out, wallet_keystore_t *ks, const char *key,
-                        const Hallmark__Tx *tx, const uint8_t txid[32], bool quiet)
+ * licence id, mint -> cert id). */
+static void derived_ids(json_t *out, const Hallmark__Tx *tx, const uint8_t txid[32])
 {
     char hex[65], did[WALLET_DID_STRLEN];
     if (tx->body_case == HALLMARK__TX__BODY_REGISTER_IDENTITY) {
         uint8_t gid[HM_GID_LEN];
-        wallet_keyinfo_t k;
-        wallet_diag_t sub = {{0}};
         wallet_gid_derive(gid, tx->signer.data, tx->nonce);
         hm_hex_encode(hex, gid, sizeof gid);
         wallet_gid_format(did, gid);
         json_object_set_new(out, "gid", json_string(hex));
         json_object_set_new(out, "did", json_string(did));
-        if (wallet_key_info(ks, &k, key, &sub) == HM_OK && k.has_gid &&
-            memcmp(k.gid, gid, sizeof gid) != 0 && !quiet)
-            fprintf(stderr, "hallmark-wallet: note: key %s acted for another GID before; it "
-                            "now records %s\n",
-                    key, did);
-        if (wallet_key_set_gid(ks, key, gid, &sub) != HM_OK)
-            fprintf(stderr, "hallmark-wallet: warning: could not record the GID: %s\n", sub.msg);
     } else if (tx->body_case == HALLMARK__TX__BODY_GRANT_LICENCE ||
                tx->body_case == HALLMARK__TX__BODY_MINT_CERTIFICATE) {
         uint8_t id[32];
@@ -69,6 +59,27 @@ static void derived_ids(json_t *out, wallet_keystore_t *ks, const char *key,
         hm_hex_encode(hex, id, sizeof id);
         json_object_set_new(out, lic ? "licence_id" : "cert_id", json_string(hex));
     }
+}
+
+/* After signing (offline) or submitting (online) an identity registration,
+ * record the new GID for the key so later txs act for it. */
+static void record_gid(wallet_keystore_t *ks, const char *key, const Hallmark__Tx *tx)
+{
+    uint8_t gid[HM_GID_LEN];
+    char did[WALLET_DID_STRLEN];
+    wallet_keyinfo_t k;
+    wallet_diag_t sub = {{0}};
+    if (tx->body_case != HALLMARK__TX__BODY_REGISTER_IDENTITY)
+        return;
+    wallet_gid_derive(gid, tx->signer.data, tx->nonce);
+    wallet_gid_format(did, gid);
+    if (wallet_key_info(ks, &k, key, &sub) == HM_OK && k.has_gid &&
+        memcmp(k.gid, gid, sizeof gid) != 0)
+        fprintf(stderr, "hallmark-wallet: note: key %s acted for another GID before; it now "
+                        "records %s\n",
+                key, did);
+    if (wallet_key_set_gid(ks, key, gid, &sub) != HM_OK)
+        fprintf(stderr, "hallmark-wallet: warning: could not record the GID: %s\n", sub.msg);
 }
 
 static void print_result(const json_t *r, bool as_json)
@@ -195,12 +206,13 @@ int wallet_cmd_tx(const wallet_txkind_t *k, bool sign_only, int argc, char **arg
         goto done;
     }
     json_object_set_new(result, "nonce", json_integer((json_int_t)head.nonce));
-    derived_ids(result, ks, key, &tx, txid, as_json);
+    derived_ids(result, &tx, txid);
 
     if (sign_only) {
         const char *out = wallet_opt(&o, "out");
         if (wallet_stx_write_file(out, stx, stx_len, d) != HM_OK)
             goto done;
+        record_gid(ks, key, &tx);
         if (strcmp(out, "-") != 0) {
             json_object_set_new(result, "file", json_string(out));
             print_result(result, as_json);
@@ -220,6 +232,7 @@ int wallet_cmd_tx(const wallet_txkind_t *k, bool sign_only, int argc, char **arg
         HM_OK)
         goto done;
     json_object_set_new(result, "status", json_string(status));
+    record_gid(ks, key, &tx);
     if (wallet_opt_has(&o, "wait")) {
         unsigned t;
         if (!as_json)

@@ -895,22 +895,12 @@ static int bundle_record(bundle_t *bd, const contracts_key_t *k,
         return HM_ERR_LIMIT;
     hm_buf_t val = {0};
     bool found = false;
+    hm_buf_t hist = {0};
+    ProtobufCBinaryData *ids = NULL;
     int rc = chain_prove(bd->a->chain, bd->an.root, k->b, k->len, &found, &val, &bd->proof);
     if (rc == HM_OK && first) {
-        hm_smt_proof_msg_t pm;
-        hm_smt_proof_to_msg(&pm, &bd->proof);
-        Hallmark__RecordProof rp = HALLMARK__RECORD_PROOF__INIT;
-        rp.key = (ProtobufCBinaryData){k->len, (uint8_t *)k->b};
-        rp.value = (ProtobufCBinaryData){val.len, val.data};
-        rp.proof = &pm.msg;
-        rp.header_height = bd->an.height;
-        rc = hm_codec_append_field(&bd->out, 4, &rp.base);
-        if (rc == HM_OK)
-            rc = hm_buf_append(&bd->keys, (uint8_t[]){(uint8_t)(k->len >> 8), (uint8_t)k->len}, 2);
-        if (rc == HM_OK)
-            rc = hm_buf_append(&bd->keys, k->b, k->len);
-        bd->nrecords++;
-        /* the record's complete history, each tx with its inclusion proof */
+        /* the record's history up to the anchored state (txs of blocks below
+         * the anchor height), each tx with its inclusion proof */
         bool start = true;
         uint64_t ah = 0;
         uint32_t ai = 0;
@@ -918,17 +908,45 @@ static int bundle_record(bundle_t *bd, const contracts_key_t *k,
             chain_history_entry_t e[API_MAX_HISTORY];
             size_t n = 0;
             rc = chain_history(bd->a->chain, k->b, k->len, start, ah, ai, API_MAX_HISTORY, e, &n);
-            for (size_t i = 0; rc == HM_OK && i < n; i++)
+            for (size_t i = 0; rc == HM_OK && i < n; i++) {
+                if (e[i].height >= bd->an.height)
+                    continue;
                 rc = bundle_tx(bd, e[i].height, e[i].index);
+                if (rc == HM_OK)
+                    rc = hm_buf_append(&hist, e[i].txid, 32);
+            }
             if (n < API_MAX_HISTORY)
                 break;
             start = false;
             ah = e[n - 1].height;
             ai = e[n - 1].index;
         }
+        size_t nids = hist.len / 32;
+        if (rc == HM_OK && nids && !(ids = calloc(nids, sizeof *ids)))
+            rc = HM_ERR_NOMEM;
+        for (size_t i = 0; rc == HM_OK && i < nids; i++)
+            ids[i] = (ProtobufCBinaryData){32, hist.data + 32 * i};
+        hm_smt_proof_msg_t pm;
+        hm_smt_proof_to_msg(&pm, &bd->proof);
+        Hallmark__RecordProof rp = HALLMARK__RECORD_PROOF__INIT;
+        rp.key = (ProtobufCBinaryData){k->len, (uint8_t *)k->b};
+        rp.value = (ProtobufCBinaryData){val.len, val.data};
+        rp.proof = &pm.msg;
+        rp.header_height = bd->an.height;
+        rp.history_txids = ids;
+        rp.n_history_txids = nids;
+        if (rc == HM_OK)
+            rc = hm_codec_append_field(&bd->out, 4, &rp.base);
+        if (rc == HM_OK)
+            rc = hm_buf_append(&bd->keys, (uint8_t[]){(uint8_t)(k->len >> 8), (uint8_t)k->len}, 2);
+        if (rc == HM_OK)
+            rc = hm_buf_append(&bd->keys, k->b, k->len);
+        bd->nrecords++;
     }
     if (rc == HM_OK && found && value)
         rc = hm_codec_decode(value, desc, HM_MAX_RECORD_BYTES, val.data, val.len);
+    free(ids);
+    hm_buf_free(&hist);
     hm_buf_free(&val);
     return rc;
 }

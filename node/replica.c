@@ -36,6 +36,7 @@ struct node_replica {
     size_t nrecs, caprecs;
     uint64_t first_seq, next_seq;
     bool started, failed, flushing;
+    uint64_t view_changes_reported; /* counter already added to the metric */
 };
 
 static uint64_t now_ms(void)
@@ -438,8 +439,10 @@ static void replica_flush(node_replica_t *r)
     pbft_get_status(r->core, &st);
     if (r->o.m_view)
         metric_set(r->o.m_view, (double)st.view);
-    if (r->o.m_view_changes)
-        metric_set(r->o.m_view_changes, (double)st.view_changes);
+    if (r->o.m_view_changes && st.view_changes > r->view_changes_reported) {
+        metric_inc(r->o.m_view_changes, st.view_changes - r->view_changes_reported);
+        r->view_changes_reported = st.view_changes;
+    }
     r->flushing = false;
 }
 

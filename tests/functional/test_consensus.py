@@ -136,6 +136,11 @@ def main():
         t.ok(all(s["view"] > st["view"] for s in sts),
              "a view change happened (views %s, was %d)" % ([s["view"] for s in sts],
                                                            st["view"]))
+        code, text = survivors[0].rpc("GET", "/metrics", raw=True)
+        vc = [ln for ln in text.decode().splitlines()
+              if ln.startswith("hallmark_view_changes_total ")]
+        t.ok(code == 200 and vc and int(float(vc[0].split()[1])) >= 1,
+             "the view change shows in hallmark_view_changes_total", vc)
         t.ok(all(c == "HM_R_OK" for c in codes(survivors[0], acked)),
              "the txs of the stream applied in order", codes(survivors[0], acked))
         consistent(t, survivors, "after the view change")

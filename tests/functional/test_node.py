@@ -32,35 +32,11 @@ import urllib.request
 BUILDDIR = os.environ.get("HM_BUILDDIR", os.getcwd())
 HALLMARKD = os.path.join(BUILDDIR, "node", "hallmarkd")
 
-_n = 0
-_failed = 0
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from hmnet import Tap, free_ports  # noqa: E402  (shared TAP and port helpers)
 
-
-def ok(cond, desc, diag=None):
-    global _n, _failed
-    _n += 1
-    if cond:
-        print("ok %d - %s" % (_n, desc))
-    else:
-        _failed += 1
-        print("not ok %d - %s" % (_n, desc))
-        if diag:
-            for line in str(diag).splitlines():
-                print("#   " + line)
-    sys.stdout.flush()
-    return cond
-
-
-def free_ports(n):
-    socks, ports = [], []
-    for _ in range(n):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        socks.append(s)
-        ports.append(s.getsockname()[1])
-    for s in socks:
-        s.close()
-    return ports
+T = Tap()
+ok = T.ok
 
 
 def run(args, **kw):
@@ -471,13 +447,13 @@ def main():
             if n.proc:
                 n.proc.kill()
                 n.proc.wait()
-        if _failed == 0:
+        if T.failed == 0:
             shutil.rmtree(root, ignore_errors=True)
         else:
             print("# kept %s for inspection" % root)
     print("# functional test took %.1f s" % (time.time() - t0))
-    print("1..%d" % _n)
-    return 1 if _failed else 0
+    print("1..%d" % T.n)
+    return 1 if T.failed else 0
 
 
 if __name__ == "__main__":

@@ -24,23 +24,11 @@ import tempfile
 BUILDDIR = os.environ.get("HM_BUILDDIR", os.getcwd())
 WALLET = os.path.join(BUILDDIR, "wallet", "hallmark-wallet")
 
-_n = 0
-_failed = 0
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from hmnet import Tap, free_ports  # noqa: E402  (shared TAP and port helpers)
 
-
-def ok(cond, desc, diag=None):
-    global _n, _failed
-    _n += 1
-    if cond:
-        print("ok %d - %s" % (_n, desc))
-    else:
-        _failed += 1
-        print("not ok %d - %s" % (_n, desc))
-        if diag:
-            for line in str(diag).splitlines():
-                print("#   " + line)
-    sys.stdout.flush()
-    return cond
+T = Tap()
+ok = T.ok
 
 
 TMP = tempfile.mkdtemp(prefix="hm-wallet-func-")
@@ -393,8 +381,8 @@ def main():
     ok(r.returncode == 2 and "https is not supported" in r.stderr, "https refused clearly",
        show(r))
 
-    print("1..%d" % _n)
-    return 1 if _failed else 0
+    print("1..%d" % T.n)
+    return 1 if T.failed else 0
 
 
 if __name__ == "__main__":

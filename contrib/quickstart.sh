@@ -374,7 +374,9 @@ audit() {
         --genesis net/genesis.json
     [ "$rc" -le 1 ] || abort "hallmark-audit failed (exit $rc)"
     printf '%s\n' "$out" | head -12 | sed 's/^/    | /'
-    verdict=$(printf '%s\n' "$out" | grep -owE 'VALID|INVALID|RECALLED' | head -1 || true)
+    # the tool's last "verdict: X" line, else the first verdict word it prints
+    verdict=$(printf '%s\n' "$out" | sed -n 's/^verdict: *\([A-Z]*\).*/\1/p' | tail -1)
+    [ -n "$verdict" ] || verdict=$(printf '%s\n' "$out" | grep -owE 'VALID|INVALID|RECALLED' | head -1 || true)
     local e ok=
     for e in "$@"; do
         if [ "$verdict" = "$e" ]; then ok=1; fi

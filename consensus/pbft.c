@@ -233,6 +233,33 @@ const char *pbft_reason_name(pbft_reason_t r)
     return "PBFT_REJ_?";
 }
 
+void pbft_verify_txs_serial(void *arg, bool *ok, const uint8_t chain_id[32],
+                            const uint8_t *const *txs, const size_t *lens, size_t n)
+{
+    (void)arg;
+    for (size_t i = 0; i < n; i++) {
+        hm_tx_t *t = NULL;
+        ok[i] = hm_tx_decode_verify(&t, txs[i], lens[i], chain_id) == HM_OK;
+        hm_tx_free(t);
+    }
+}
+
+/* Run the configured verifier over n txs. Out: *ok (caller frees). */
+static int verify_txs(const pbft_t *p, bool **ok, const uint8_t *const *txs, const size_t *lens,
+                      size_t n)
+{
+    *ok = calloc(n ? n : 1, sizeof **ok);
+    if (!*ok)
+        return HM_ERR_NOMEM;
+    if (n == 0)
+        return HM_OK;
+    if (p->cfg.verify_txs)
+        p->cfg.verify_txs(p->cfg.verify_arg, *ok, p->cfg.chain_id, txs, lens, n);
+    else
+        pbft_verify_txs_serial(NULL, *ok, p->cfg.chain_id, txs, lens, n);
+    return HM_OK;
+}
+
 void pbft_config_default(pbft_config_t *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -329,6 +356,9 @@ static pbft_reason_t check_block(pbft_t *p, const uint8_t *bytes, size_t len, ui
 {
     pbft_reason_t why = PBFT_REJ_BLOCK_SIZE;
     hm_block_t *b = NULL;
+    const uint8_t **ptrs = NULL;
+    size_t *lens = NULL;
+    bool *ok = NULL;
     if (len > p->cfg.max_block_bytes)
         goto done;
     why = PBFT_REJ_BLOCK;
@@ -378,17 +408,25 @@ static pbft_reason_t check_block(pbft_t *p, const uint8_t *bytes, size_t len, ui
     if (hm_block_check_tx_root(b) != HM_OK)
         goto done;
     why = PBFT_REJ_TX_INVALID;
-    for (size_t i = 0; i < b->block->n_txs; i++) {
-        hm_tx_t *t = NULL;
-        int rc = hm_tx_decode(&t, b->block->txs[i].data, b->block->txs[i].len);
-        if (rc == HM_OK)
-            rc = hm_tx_verify(t, p->cfg.chain_id);
-        hm_tx_free(t);
-        if (rc != HM_OK)
-            goto done;
+    size_t n = b->block->n_txs;
+    ptrs = calloc(n ? n : 1, sizeof *ptrs);
+    lens = calloc(n ? n : 1, sizeof *lens);
+    if (!ptrs || !lens)
+        goto done; /* out of memory: refuse, the view change retries */
+    for (size_t i = 0; i < n; i++) {
+        ptrs[i] = b->block->txs[i].data;
+        lens[i] = b->block->txs[i].len;
     }
+    if (verify_txs(p, &ok, ptrs, lens, n) != HM_OK)
+        goto done;
+    for (size_t i = 0; i < n; i++)
+        if (!ok[i])
+            goto done;
     why = PBFT_OK;
 done:
+    free(ptrs);
+    free(lens);
+    free(ok);
     hm_block_free(b);
     return why;
 }
@@ -899,12 +937,15 @@ pbft_reason_t pbft_propose(pbft_t *p, pbft_outbox_t *out, uint64_t now_ms, uint6
     hm_hash32_t *ids = calloc(n_txs ? n_txs : 1, sizeof *ids);
     uint8_t *block = NULL, digest[32];
     size_t block_len = 0, n = 0, bytes = 256;
+    bool *ok = NULL;
     if (!keep || !ids)
+        goto done;
+    if (verify_txs(p, &ok, txs, tx_lens, n_txs) != HM_OK)
         goto done;
     for (size_t i = 0; i < n_txs && n < p->cfg.max_block_txs; i++) {
         hm_tx_t *t = NULL;
-        if (hm_tx_decode_verify(&t, txs[i], tx_lens[i], p->cfg.chain_id) == HM_OK &&
-            bytes + tx_lens[i] + 8 <= p->cfg.max_block_bytes) {
+        if (ok[i] && bytes + tx_lens[i] + 8 <= p->cfg.max_block_bytes &&
+            hm_tx_decode(&t, txs[i], tx_lens[i]) == HM_OK) {
             keep[n].data = (uint8_t *)txs[i];
             keep[n].len = tx_lens[i];
             memcpy(ids[n], t->txid, 32);
@@ -942,6 +983,7 @@ done:
     free(block);
     free(keep);
     free(ids);
+    free(ok);
     return why;
 }
 

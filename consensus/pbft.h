@@ -150,10 +150,25 @@ typedef struct {
     size_t max_block_bytes;      /* <= HM_MAX_BLOCK_BYTES */
     size_t max_block_txs;
     bool deterministic_sigs;     /* zero BIP340 aux randomness (sim, tests) */
+    /* Stateless tx checks of a proposal (ours or a primary's), injected by
+     * the environment so that a node verifies each tx once: set ok[i] to
+     * whether txs[i] (lens[i] bytes) passes hm_tx_decode_verify for
+     * chain_id. It must be a pure function of the bytes: the node may answer
+     * true without re-checking bytes it verified already (its mempool holds
+     * exactly them) and check the rest in parallel. Called on the core's
+     * thread; must not call back into the core. NULL: pbft_verify_txs_serial. */
+    void (*verify_txs)(void *arg, bool *ok, const uint8_t chain_id[32],
+                       const uint8_t *const *txs, const size_t *lens, size_t n);
+    void *verify_arg;
     /* Test hook: accept 2f prepares/commits instead of 2f+1. Must be false
      * outside tests: it exists so the simulator can prove it catches it. */
     bool planted_bug_weak_quorum;
 } pbft_config_t;
+
+/* The default verify_txs: hm_tx_decode_verify of each tx on this thread
+ * (arg unused). */
+void pbft_verify_txs_serial(void *arg, bool *ok, const uint8_t chain_id[32],
+                            const uint8_t *const *txs, const size_t *lens, size_t n);
 
 /* Fill cfg with defaults (timeout 2 s, status 1 s, skew 10 s, ...). */
 void pbft_config_default(pbft_config_t *cfg);

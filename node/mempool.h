@@ -71,6 +71,15 @@ bool mempool_contains(const node_mempool_t *mp, const uint8_t txid[32]);
 bool mempool_has_exact(const node_mempool_t *mp, const uint8_t txid[32], const uint8_t *bytes,
                        size_t len);
 
+/* Stateless checks of n SignedTx byte strings (a proposal's txs), each
+ * verified at most once per node: ok[i] is true when txs[i] is pending here
+ * with exactly these bytes (verified on admission) or passes
+ * hm_tx_decode_verify for the mempool's chain id; the others are checked in
+ * parallel on the pool. A pure function of the bytes, as the consensus core
+ * requires of its verify_txs hook. Does not change the mempool. */
+void mempool_verify(const node_mempool_t *mp, bool *ok, const uint8_t *const *txs,
+                    const size_t *lens, size_t n);
+
 /* Pending txs signed by signer (a linear scan: for nonce queries). */
 size_t mempool_count_signer(const node_mempool_t *mp, const uint8_t signer[32]);
 

@@ -669,12 +669,26 @@ static int replica_committed_bytes(node_replica_t *r, uint8_t **out, size_t *len
     return rc;
 }
 
+static void replica_verify_txs(void *arg, bool *ok, const uint8_t chain_id[32],
+                               const uint8_t *const *txs, const size_t *lens, size_t n)
+{
+    node_replica_t *r = arg;
+    (void)chain_id; /* the mempool's, from the same genesis */
+    mempool_verify(r->o.mempool, ok, txs, lens, n);
+}
+
 int replica_new(node_replica_t **out, const replica_options_t *opt)
 {
     node_replica_t *r = calloc(1, sizeof *r);
     if (!r)
         return HM_ERR_NOMEM;
     r->o = *opt;
+    if (!r->o.pbft.verify_txs) {
+        /* verify each proposed tx once per node: the mempool knows which
+         * it admitted (verified), the rest go over the worker pool */
+        r->o.pbft.verify_txs = replica_verify_txs;
+        r->o.pbft.verify_arg = r;
+    }
     pbft_outbox_init(&r->out);
     int *kinds = NULL;
     uint8_t **datas = NULL;

@@ -10,6 +10,9 @@
 #include "lib/block.h"
 #include "lib/hash.h"
 #include "lib/keys.h"
+#include "lib/merkle.h"
+#include "lib/smt.h"
+#include "lib/state.h"
 #include "lib/tx.h"
 
 static const char *outdir;
@@ -298,6 +301,63 @@ int main(int argc, char **argv)
     e.msg_case = HALLMARK__ENVELOPE__MSG_NEW_VIEW;
     e.new_view = &nv;
     put_msg("envelope", "seed-new-view", &e.base);
+
+    /* SMT proofs: root || klen || key || SmtProof, for a present and an
+     * absent key of a small memory store */
+    hm_store_t *store = NULL;
+    hm_state_t *ss = NULL;
+    if (hm_store_mem_new(&store) != HM_OK || hm_state_begin(&ss, store) != HM_OK)
+        return 2;
+    for (int i = 0; i < 50; i++) {
+        char k[16], v[16];
+        int kl = snprintf(k, sizeof k, "p/SN-%04d", i), vl = snprintf(v, sizeof v, "value-%d", i);
+        if (hm_state_put(ss, (uint8_t *)k, (size_t)kl, (uint8_t *)v, (size_t)vl) != HM_OK)
+            return 2;
+    }
+    uint8_t root[32];
+    if (hm_state_root(ss, root) != HM_OK || hm_state_commit(ss, true) != HM_OK)
+        return 2;
+    const char *keys[2] = {"p/SN-0007", "p/NOT-THERE"};
+    for (int i = 0; i < 2; i++) {
+        hm_smt_proof_t *pr = malloc(sizeof *pr);
+        uint8_t *enc = NULL;
+        size_t elen = 0;
+        size_t kl = strlen(keys[i]);
+        if (!pr || hm_store_prove(store, pr, root, (const uint8_t *)keys[i], kl) != HM_OK ||
+            hm_smt_proof_encode(&enc, &elen, pr) != HM_OK)
+            return 2;
+        hm_buf_t seed = {0};
+        if (hm_buf_append(&seed, root, 32) != HM_OK || hm_buf_append_u8(&seed, (uint8_t)kl) != HM_OK ||
+            hm_buf_append(&seed, keys[i], kl) != HM_OK || hm_buf_append(&seed, enc, elen) != HM_OK)
+            return 2;
+        put("smt_proof", i == 0 ? "seed-member" : "seed-absent", seed.data, seed.len);
+        hm_buf_free(&seed);
+        free(enc);
+        free(pr);
+    }
+    hm_state_free(ss);
+    hm_store_free(store);
+
+    /* Merkle inclusion: root || value || index || size || path */
+    hm_hash32_t leaves[7], path[HM_MERKLE_MAX_DEPTH];
+    for (int i = 0; i < 7; i++)
+        hm_tagged_hash(leaves[i], HM_TAG_TX, &i, sizeof i);
+    uint8_t mroot[32];
+    size_t plen = 0;
+    hm_merkle_root(mroot, (const hm_hash32_t *)leaves, 7);
+    for (size_t idx = 0; idx < 7; idx += 3) {
+        if (hm_merkle_prove(path, &plen, (const hm_hash32_t *)leaves, 7, idx) != HM_OK)
+            return 2;
+        hm_buf_t seed = {0};
+        if (hm_buf_append(&seed, mroot, 32) != HM_OK || hm_buf_append(&seed, leaves[idx], 32) != HM_OK ||
+            hm_buf_append_u64be(&seed, idx) != HM_OK || hm_buf_append_u64be(&seed, 7) != HM_OK ||
+            hm_buf_append(&seed, path, plen * 32) != HM_OK)
+            return 2;
+        char name[32];
+        snprintf(name, sizeof name, "seed-7-%zu", idx);
+        put("merkle", name, seed.data, seed.len);
+        hm_buf_free(&seed);
+    }
 
     free(vcbytes);
     free(nvbytes);

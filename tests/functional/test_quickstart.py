@@ -5,7 +5,8 @@
     $HM_BUILDDIR, its own --dir and last-run file) and checks its exit status,
     the refused over-quota mint and the auditor's verdicts (VALID for a good
     part, RECALLED for a recalled one, INVALID/RECALLED for the assembly with
-    a recalled component, the offline bundle verification, the DOT graph);
+    a recalled component, the recipe document check, the offline bundle
+    verification, EPCIS, the DOT graph and its SVG when graphviz is there);
     without hallmark-audit the audit checks are skipped and the node's
     unverified statuses are checked instead;
   - re-runs it in the same directory: the old network is stopped, a fresh
@@ -108,9 +109,18 @@ def main():
             t.ok("offline verdict: NW-ARM-000001 VALID" in out and
                  os.path.getsize(os.path.join(qsdir, "out", "NW-ARM-000001.bundle")) > 0,
                  "the exported bundle verifies offline")
+            t.ok("recipe document matches" in out,
+                 "the auditor checks the part's recipe against the sample recipe document")
+            epcis = os.path.join(qsdir, "out", "NW-ARM-000001.epcis.jsonld")
+            t.ok(os.path.exists(epcis) and '"EPCISDocument"' in open(epcis).read(),
+                 "the assembly's verified history is written as EPCIS 2.0")
             dot = os.path.join(qsdir, "out", "NW-ARM-000002.dot")
             t.ok(os.path.exists(dot) and "digraph" in open(dot).read(),
                  "the provenance graph is written as DOT")
+            if shutil.which("dot"):
+                svg = os.path.join(qsdir, "out", "NW-ARM-000002.svg")
+                t.ok(os.path.exists(svg) and "<svg" in open(svg).read(),
+                     "graphviz renders it as SVG")
         else:
             t.ok("hallmark-audit not built yet" in out,
                  "without hallmark-audit the quickstart says so")
@@ -119,7 +129,8 @@ def main():
                  "the node says: NW-ARM-000002 RECALLED" in out,
                  "the node's (unverified) statuses: ACTIVE, RECALLED, RECALLED for the assembly")
             for what in ("VALID good part", "RECALLED part", "INVALID assembly",
-                         "offline bundle", "DOT graph"):
+                         "VALID assembly", "offline bundle", "recipe document", "EPCIS",
+                         "DOT graph"):
                 print("ok %d - auditor verdict: %s # SKIP hallmark-audit not built" % (t.n + 1, what))
                 t.n += 1
 

@@ -29,7 +29,7 @@ set -eu -o pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 me=devnet
 
-usage() { sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"; }
 die() { echo "$me: error: $*" >&2; exit 2; }
 
 if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then

@@ -26,7 +26,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 me=quickstart
 t_start=$(date +%s)
 
-usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"; }
 die() { echo "$me: error: $*" >&2; exit 2; }
 
 dir=
@@ -233,13 +233,14 @@ tx() {
     fi
 }
 
+GID_designer= GID_acme= GID_lyon= GID_inspector= GID_integrator= # set by register
 register() { # KEY NAME KIND COUNTRY [--external-id X]...
     local key=$1 name=$2 kind=$3 cc=$4
     shift 4
     "$WALLET" key create "$key" >/dev/null
     tx HM_R_OK hallmark-wallet identity register --key "$key" --name "$name" --kind "$kind" \
         --country "$cc" "$@"
-    eval "GID_$key=\$(field did)"
+    printf -v "GID_$key" '%s' "$(field did)"
 }
 
 # Wait until NODE_URL's height is at least $1 (a block with txs is followed by

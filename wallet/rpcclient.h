@@ -21,7 +21,7 @@
 #include "lib/err.h"
 #include "wallet/util.h"
 
-#define RPCC_DEFAULT_URL "http://127.0.0.1:8645"
+#define RPCC_DEFAULT_URL "http://127.0.0.1:7701" /* hallmarkd's default rpc_bind */
 #define RPCC_ENV_URL "HALLMARK_NODE"
 #define RPCC_ENV_TOKEN "HALLMARK_RPC_TOKEN"
 /* Response header section cap and default body cap (DESIGN §3 RPC body). */

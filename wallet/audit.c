@@ -653,6 +653,7 @@ static audit_part_t *part_new(audit_t *a, const char *serial)
     if (!p)
         return NULL;
     aud_clean(p->serial, sizeof p->serial, serial, strlen(serial));
+    snprintf(p->raw, sizeof p->raw, "%s", serial); /* callers checked <= 128 bytes */
     a->parts[a->n_parts++] = p;
     return p;
 }
@@ -851,7 +852,7 @@ static audit_part_t *eval_part(audit_t *a, const char *serial, unsigned depth,
         }
         bool seen = false;
         for (size_t j = 0; j < a->n_parts; j++)
-            if (strcmp(a->parts[j]->serial, cs) == 0)
+            if (strcmp(a->parts[j]->raw, c) == 0)
                 seen = true;
         if (seen) {
             reason(p, "component %s appears twice in the assembly", cs);
@@ -902,8 +903,10 @@ int audit_verify(audit_t **out, const uint8_t *bundle, size_t len, const audit_t
         goto done;
     }
     const Hallmark__ProofBundle *b = a->b;
-    if (b->subject)
+    if (serial_ok(b->subject)) {
         aud_clean(a->subject, sizeof a->subject, b->subject, strlen(b->subject));
+        snprintf(a->subject_raw, sizeof a->subject_raw, "%s", b->subject);
+    }
     if (!bin_eq(&b->chain_id, trust->chain_id, 32)) {
         aud_hex(hex, b->chain_id.data, b->chain_id.len <= 32 ? b->chain_id.len : 32);
         aud_hex(hex2, trust->chain_id, 32);
@@ -912,6 +915,12 @@ int audit_verify(audit_t **out, const uint8_t *bundle, size_t len, const audit_t
     }
     if (!serial_ok(b->subject)) {
         problem(a, "the bundle names no valid subject serial");
+        goto done;
+    }
+    if (opts && opts->expect_subject && strcmp(opts->expect_subject, b->subject) != 0) {
+        char want[CONTRACTS_MAX_SERIAL_LEN + 1];
+        aud_clean(want, sizeof want, opts->expect_subject, strlen(opts->expect_subject));
+        problem(a, "the bundle is about part %s, not the requested %s", a->subject, want);
         goto done;
     }
     if (b->n_headers > AUDIT_MAX_HEADERS || b->n_records > AUDIT_MAX_RECORDS ||
@@ -985,7 +994,7 @@ bool audit_bundle_ok(const audit_t *a)
 
 const char *audit_subject(const audit_t *a)
 {
-    return a->subject;
+    return a->subject_raw;
 }
 
 size_t audit_reason_count(const audit_t *a)

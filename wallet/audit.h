@@ -63,6 +63,10 @@ typedef struct {
     /* SHA-256 of a recipe document to compare with the subject's recipe
      * (--recipe-document), or NULL. Borrowed for the call. */
     const uint8_t *recipe_doc_hash;
+    /* The serial the caller asked for, or NULL: a bundle about another part
+     * (a node answering with a good part's bundle) is INVALID. Borrowed for
+     * the call. */
+    const char *expect_subject;
 } audit_opts_t;
 
 /* The outcome of one verification. Opaque; audit_free releases it. */
@@ -87,7 +91,8 @@ const char *audit_reason(const audit_t *a, size_t i);
  * state proofs, history chains): its content can be shown even when the
  * part's verdict is negative. */
 bool audit_bundle_ok(const audit_t *a);
-/* The subject serial the bundle claims (borrowed; "" when undecodable). */
+/* The subject serial the bundle claims, as sent (borrowed; "" when
+ * undecodable). Untrusted text: clean it before printing to a terminal. */
 const char *audit_subject(const audit_t *a);
 
 /* Renderers (doc/audit.md gives the formats). All read only verified

@@ -44,7 +44,8 @@ typedef struct {
 } aud_rec_t;
 
 typedef struct audit_part {
-    char serial[CONTRACTS_MAX_SERIAL_LEN + 1];
+    char serial[CONTRACTS_MAX_SERIAL_LEN + 1]; /* printable copy, for messages */
+    char raw[CONTRACTS_MAX_SERIAL_LEN + 1];    /* as on the ledger (UTF-8) */
     audit_verdict_t verdict;
     wallet_strlist_t reasons;
     size_t dropped;
@@ -58,7 +59,8 @@ typedef struct audit_part {
 
 struct audit {
     Hallmark__ProofBundle *b; /* owned */
-    char subject[CONTRACTS_MAX_SERIAL_LEN + 1];
+    char subject[CONTRACTS_MAX_SERIAL_LEN + 1];     /* printable copy */
+    char subject_raw[CONTRACTS_MAX_SERIAL_LEN + 1]; /* as sent */
     uint8_t chain_id[32];
     uint8_t doc_hash[32];
     audit_opts_t opts; /* recipe_doc_hash points at doc_hash */

@@ -32,6 +32,10 @@ static const wallet_opt_spec_t OPTS_VERDICT[] = {
                           "(instead of the report)"},
     WALLET_OPT_END};
 
+static const wallet_opt_spec_t OPTS_SERIAL[] = {
+    {"serial", 0, "SERIAL", 0, "the part the bundle must be about (else: the one it names)"},
+    WALLET_OPT_END};
+
 static const wallet_opt_spec_t OPTS_EXPORT[] = {
     {"out", 'o', "FILE", WALLET_OPT_REQUIRED, "write the bundle to FILE (- for stdout)"},
     WALLET_OPT_END};
@@ -138,9 +142,10 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)(ts.tv_nsec / 1000000);
 }
 
-/* Verify bundle bytes and print the verdict as asked; returns the exit
- * status. */
-static int verdict_out(const hm_buf_t *bundle, const wallet_opts_t *o, wallet_diag_t *d)
+/* Verify bundle bytes (about `serial` when non-NULL) and print the verdict
+ * as asked; returns the exit status. */
+static int verdict_out(const hm_buf_t *bundle, const char *serial, const wallet_opts_t *o,
+                       wallet_diag_t *d)
 {
     audit_trust_t trust = {{0}, NULL};
     audit_t *a = NULL;
@@ -152,7 +157,7 @@ static int verdict_out(const hm_buf_t *bundle, const wallet_opts_t *o, wallet_di
         wallet_diag_set(d, "--dot - and --json both want stdout: write the graph to a file");
         return ex;
     }
-    audit_opts_t ao = {NULL};
+    audit_opts_t ao = {NULL, serial};
     const char *docpath = wallet_opt(o, "recipe-document");
     if (docpath) {
         if (wallet_sha256_file(doc, docpath, "--recipe-document", d) != HM_OK)
@@ -211,7 +216,7 @@ static int run_part(const wallet_cmd_t *c, const wallet_opts_t *o, wallet_diag_t
     hm_buf_t b = {0};
     int ex = WALLET_EXIT_ERROR;
     if (fetch_bundle(&b, o, o->pos[0], d) == HM_OK)
-        ex = verdict_out(&b, o, d);
+        ex = verdict_out(&b, o->pos[0], o, d);
     hm_buf_free(&b);
     return ex;
 }
@@ -222,7 +227,7 @@ static int run_verify(const wallet_cmd_t *c, const wallet_opts_t *o, wallet_diag
     hm_buf_t b = {0};
     int ex = WALLET_EXIT_ERROR;
     if (wallet_read_file(&b, o->pos[0], HM_MAX_BUNDLE_BYTES, "bundle file", d) == HM_OK)
-        ex = verdict_out(&b, o, d);
+        ex = verdict_out(&b, wallet_opt(o, "serial"), o, d);
     hm_buf_free(&b);
     return ex;
 }
@@ -257,12 +262,9 @@ static int run_epcis(const wallet_cmd_t *c, const wallet_opts_t *o, wallet_diag_
                   : fetch_bundle(&b, o, o->pos[0], d);
     if (rc != HM_OK || load_trust(&trust, o, d) != HM_OK)
         goto done;
-    if (audit_verify(&a, b.data, b.len, &trust, NULL) != HM_OK) {
+    audit_opts_t ao = {NULL, o->pos[0]};
+    if (audit_verify(&a, b.data, b.len, &trust, &ao) != HM_OK) {
         wallet_diag_set(d, "out of memory");
-        goto done;
-    }
-    if (strcmp(audit_subject(a), o->pos[0]) != 0 && audit_bundle_ok(a)) {
-        wallet_diag_set(d, "the bundle is for part %s, not %s", audit_subject(a), o->pos[0]);
         goto done;
     }
     if (!audit_bundle_ok(a) || !(doc = audit_epcis(a, now_ms()))) {
@@ -305,7 +307,7 @@ static const wallet_cmd_t CMD_PART = {
 static const wallet_cmd_t CMD_VERIFY = {
     "verify", "BUNDLE", 1, 1, "verify a bundle file offline (no network)",
     "Exit 0 VALID, 1 INVALID or RECALLED (reasons listed), 2 usage or I/O error.",
-    {OPTS_GENESIS, OPTS_VERDICT, NULL}, run_verify};
+    {OPTS_GENESIS, OPTS_VERDICT, OPTS_SERIAL, NULL}, run_verify};
 
 static const wallet_cmd_t CMD_EXPORT = {
     "bundle export", "SERIAL", 1, 1, "save a part's proof bundle from a node to a file",

@@ -197,9 +197,14 @@ static json_t *jhex(const ProtobufCBinaryData *b)
     return json_string(h);
 }
 
+/* Ledger text as JSON: as is when valid UTF-8 (jansson escapes control
+ * characters), else a printable copy. */
 static json_t *jstr(const char *s)
 {
     char c[600];
+    json_t *j = json_string(s ? s : "");
+    if (j)
+        return j;
     aud_clean(c, sizeof c, s ? s : "", s ? strlen(s) : 0);
     return json_string(c);
 }
@@ -229,7 +234,7 @@ static json_t *jstrlist(const wallet_strlist_t *l)
 
 static json_t *jpart(const audit_t *a, const audit_part_t *p)
 {
-    json_t *o = json_pack("{s:s,s:s,s:o}", "serial", p->serial, "verdict",
+    json_t *o = json_pack("{s:o,s:s,s:o}", "serial", jstr(p->raw), "verdict",
                           audit_verdict_name(p->verdict), "reasons", jstrlist(&p->reasons));
     if (!o)
         return NULL;
@@ -315,8 +320,8 @@ json_t *audit_report_json(const audit_t *a)
     json_t *reasons = json_array();
     for (size_t i = 0; reasons && i < audit_reason_count(a); i++)
         json_array_append_new(reasons, json_string(audit_reason(a, i)));
-    json_t *o = json_pack("{s:s,s:s,s:s,s:b,s:o,s:o}", "verdict", audit_verdict_name(a->verdict),
-                          "subject", a->subject, "chain_id", h, "bundle_verified", a->bundle_ok,
+    json_t *o = json_pack("{s:s,s:o,s:s,s:b,s:o,s:o}", "verdict", audit_verdict_name(a->verdict),
+                          "subject", jstr(a->subject_raw), "chain_id", h, "bundle_verified", a->bundle_ok,
                           "reasons", reasons, "notes", jstrlist(&a->notes));
     if (!o)
         return NULL;
@@ -590,7 +595,7 @@ static void epcis_part(epcis_list_t *l, const audit_part_t *p)
 {
     const audit_t *a = l->a;
     char epc[600];
-    if (!p->rec || audit_epc(epc, sizeof epc, p->serial) != HM_OK)
+    if (!p->rec || audit_epc(epc, sizeof epc, p->raw) != HM_OK)
         return;
     const Hallmark__RecordProof *rp = p->rec->rp;
     for (size_t i = 0; i < rp->n_history_txids; i++) {
@@ -720,7 +725,7 @@ static void epcis_part(epcis_list_t *l, const audit_part_t *p)
         if (tx->body_case == HALLMARK__TX__BODY_COSIGN_CERTIFICATE) {
             e = ev_base("ObjectEvent", t, "OBSERVE");
             if (e) {
-                json_object_set_new(e, "epcList", epc_list1(p->serial));
+                json_object_set_new(e, "epcList", epc_list1(p->raw));
                 json_object_set_new(e, "bizStep", json_string("inspecting"));
                 json_object_set_new(e, "disposition",
                                     json_string(tx->cosign_certificate->verdict ==
@@ -731,7 +736,7 @@ static void epcis_part(epcis_list_t *l, const audit_part_t *p)
         } else if (tx->body_case == HALLMARK__TX__BODY_REVOKE_CERTIFICATE) {
             e = ev_base("ObjectEvent", t, "OBSERVE");
             if (e) {
-                json_object_set_new(e, "epcList", epc_list1(p->serial));
+                json_object_set_new(e, "epcList", epc_list1(p->raw));
                 json_object_set_new(e, "disposition", json_string("recalled"));
             }
         } else {

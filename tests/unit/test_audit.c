@@ -236,13 +236,29 @@ static void test_recipe_document(void **state)
     (void)state;
     uint8_t h[32];
     hex32(h, RECIPE1);
-    audit_opts_t o = {h};
+    audit_opts_t o = {h, NULL};
     audit_t *a = verify_file("SN-A1.bundle", &o);
     expect(a, AUDIT_VALID, NULL);
     audit_free(&a);
     h[5] ^= 1;
     a = verify_file("SN-A1.bundle", &o);
     expect(a, AUDIT_INVALID, "recipe document hashes to ");
+    audit_free(&a);
+}
+
+/* A node asked about a counterfeit serial answers with a good part's
+ * bundle. */
+static void test_bundle_for_another_part(void **state)
+{
+    (void)state;
+    audit_opts_t o = {NULL, "SN-FAKE"};
+    audit_t *a = verify_file("SN-A1.bundle", &o);
+    expect(a, AUDIT_INVALID, "the bundle is about part SN-A1, not the requested SN-FAKE");
+    assert_false(audit_bundle_ok(a));
+    audit_free(&a);
+    o.expect_subject = "SN-A1";
+    a = verify_file("SN-A1.bundle", &o);
+    expect(a, AUDIT_VALID, NULL);
     audit_free(&a);
 }
 
@@ -655,6 +671,7 @@ int main(void)
         cmocka_unit_test(test_assembly_with_recalled_component),
         cmocka_unit_test(test_part_beyond_licence_never_exists),
         cmocka_unit_test(test_recipe_document),
+        cmocka_unit_test(test_bundle_for_another_part),
         cmocka_unit_test(test_renderers),
         cmocka_unit_test(test_history_txid_dropped),
         cmocka_unit_test(test_history_tx_missing),

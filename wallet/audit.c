@@ -888,6 +888,8 @@ int audit_verify(audit_t **out, const uint8_t *bundle, size_t len, const audit_t
     if (!a)
         return HM_ERR_NOMEM;
     a->verdict = AUDIT_INVALID;
+    if (opts)
+        a->opts.min_anchor_time_ms = opts->min_anchor_time_ms;
     if (opts && opts->recipe_doc_hash) {
         memcpy(a->doc_hash, opts->recipe_doc_hash, 32);
         a->opts.recipe_doc_hash = a->doc_hash;
@@ -936,6 +938,11 @@ int audit_verify(audit_t **out, const uint8_t *bundle, size_t len, const audit_t
     if (!a->anchor)
         problem(a, "no certified header for the anchor height %llu",
                 (unsigned long long)b->anchor_height);
+    else if (a->anchor->ok && a->anchor->h->time_ms < a->opts.min_anchor_time_ms)
+        problem(a, "the bundle's anchor (height %llu, block time %llu ms) is older than the "
+                   "freshness limit (%llu ms): a newer state may hold a recall",
+                (unsigned long long)a->anchor->height, (unsigned long long)a->anchor->h->time_ms,
+                (unsigned long long)a->opts.min_anchor_time_ms);
     verify_txs(a, trust);
     verify_records(a);
     if (a->nomem)

@@ -67,6 +67,10 @@ typedef struct {
      * (a node answering with a good part's bundle) is INVALID. Borrowed for
      * the call. */
     const char *expect_subject;
+    /* Freshness: when non-zero, an anchor header older than this block time
+     * (ms) is INVALID — a node withholding a recall serves an old but
+     * genuine bundle, which only the auditor's clock can refuse. */
+    uint64_t min_anchor_time_ms;
 } audit_opts_t;
 
 /* The outcome of one verification. Opaque; audit_free releases it. */

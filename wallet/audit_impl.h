@@ -63,7 +63,7 @@ struct audit {
     char subject_raw[CONTRACTS_MAX_SERIAL_LEN + 1]; /* as sent */
     uint8_t chain_id[32];
     uint8_t doc_hash[32];
-    audit_opts_t opts; /* recipe_doc_hash points at doc_hash */
+    audit_opts_t opts; /* recipe_doc_hash points at doc_hash; no expect_subject */
     audit_verdict_t verdict;
     bool bundle_ok;
     bool nomem;

@@ -27,6 +27,8 @@ static const wallet_opt_spec_t OPTS_GENESIS[] = {
 static const wallet_opt_spec_t OPTS_VERDICT[] = {
     {"recipe-document", 0, "FILE", 0,
      "check that FILE's SHA-256 is the recipe hash the part's certificate names"},
+    {"max-age", 0, "SECONDS", 0,
+     "refuse a bundle whose anchor block is older than SECONDS (a node withholding a recall)"},
     {"json", 0, NULL, 0, "print the report as JSON"},
     {"dot", 0, "FILE", 0, "write the provenance graph (Graphviz DOT) to FILE; - for stdout "
                           "(instead of the report)"},
@@ -157,7 +159,15 @@ static int verdict_out(const hm_buf_t *bundle, const char *serial, const wallet_
         wallet_diag_set(d, "--dot - and --json both want stdout: write the graph to a file");
         return ex;
     }
-    audit_opts_t ao = {NULL, serial};
+    audit_opts_t ao = {NULL, serial, 0};
+    const char *age = wallet_opt(o, "max-age");
+    if (age) {
+        uint32_t secs;
+        if (wallet_parse_u32(&secs, age, "--max-age", d) != HM_OK)
+            return ex;
+        uint64_t now = now_ms();
+        ao.min_anchor_time_ms = now > (uint64_t)secs * 1000u ? now - (uint64_t)secs * 1000u : 0;
+    }
     const char *docpath = wallet_opt(o, "recipe-document");
     if (docpath) {
         if (wallet_sha256_file(doc, docpath, "--recipe-document", d) != HM_OK)
@@ -262,7 +272,7 @@ static int run_epcis(const wallet_cmd_t *c, const wallet_opts_t *o, wallet_diag_
                   : fetch_bundle(&b, o, o->pos[0], d);
     if (rc != HM_OK || load_trust(&trust, o, d) != HM_OK)
         goto done;
-    audit_opts_t ao = {NULL, o->pos[0]};
+    audit_opts_t ao = {NULL, o->pos[0], 0};
     if (audit_verify(&a, b.data, b.len, &trust, &ao) != HM_OK) {
         wallet_diag_set(d, "out of memory");
         goto done;

@@ -267,6 +267,10 @@ def main():
         rc, out, err = audit_node("part", "SN-A1")
         t.ok(rc == 0 and "verdict: VALID" in out, "SN-A1 (certified, transferred) is VALID",
              out + err)
+        rc2, out2, _ = audit_node("part", "SN-A1", "--max-age", "600")
+        rc3, out3, _ = audit("verify", old_a1, "--genesis", net.genesis, "--max-age", "0")
+        t.ok(rc2 == 0 and rc3 == 1 and "freshness limit" in out3,
+             "--max-age: the current bundle is fresh; an old bundle is refused", out2 + out3)
         rc, out, err = audit_node("part", "SN-A1", "--json")
         j = json.loads(out) if rc == 0 else {}
         part = j.get("part") or {}

@@ -236,7 +236,7 @@ static void test_recipe_document(void **state)
     (void)state;
     uint8_t h[32];
     hex32(h, RECIPE1);
-    audit_opts_t o = {h, NULL};
+    audit_opts_t o = {h, NULL, 0};
     audit_t *a = verify_file("SN-A1.bundle", &o);
     expect(a, AUDIT_VALID, NULL);
     audit_free(&a);
@@ -251,7 +251,7 @@ static void test_recipe_document(void **state)
 static void test_bundle_for_another_part(void **state)
 {
     (void)state;
-    audit_opts_t o = {NULL, "SN-FAKE"};
+    audit_opts_t o = {NULL, "SN-FAKE", 0};
     audit_t *a = verify_file("SN-A1.bundle", &o);
     expect(a, AUDIT_INVALID, "the bundle is about part SN-A1, not the requested SN-FAKE");
     assert_false(audit_bundle_ok(a));
@@ -259,6 +259,27 @@ static void test_bundle_for_another_part(void **state)
     o.expect_subject = "SN-A1";
     a = verify_file("SN-A1.bundle", &o);
     expect(a, AUDIT_VALID, NULL);
+    audit_free(&a);
+}
+
+/* Freshness: the old bundle of SN-A1 is genuine but predates later txs. */
+static void test_freshness(void **state)
+{
+    (void)state;
+    json_t *j = NULL;
+    audit_t *a = verify_file("SN-A1.bundle", NULL);
+    j = audit_report_json(a);
+    const char *t = json_string_value(json_object_get(json_object_get(j, "anchor"), "time"));
+    assert_non_null(t);
+    audit_free(&a);
+    json_decref(j);
+    audit_opts_t o = {NULL, NULL, 1};
+    a = verify_file("SN-A1.old.bundle", &o);
+    expect(a, AUDIT_VALID, NULL); /* a limit in the past */
+    audit_free(&a);
+    o.min_anchor_time_ms = UINT64_MAX;
+    a = verify_file("SN-A1.old.bundle", &o);
+    expect(a, AUDIT_INVALID, "is older than the freshness limit");
     audit_free(&a);
 }
 
@@ -672,6 +693,7 @@ int main(void)
         cmocka_unit_test(test_part_beyond_licence_never_exists),
         cmocka_unit_test(test_recipe_document),
         cmocka_unit_test(test_bundle_for_another_part),
+        cmocka_unit_test(test_freshness),
         cmocka_unit_test(test_renderers),
         cmocka_unit_test(test_history_txid_dropped),
         cmocka_unit_test(test_history_tx_missing),

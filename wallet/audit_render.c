@@ -354,7 +354,9 @@ static void dot_str(FILE *f, const char *s)
             fputs("\\n", f);
             continue;
         }
-        fputc(c >= 0x20 && c < 0x7f ? (int)c : '?', f);
+        /* UTF-8 passes (ledger text is validated UTF-8; "\u2026" shortens
+         * hashes); ASCII control characters and DEL do not */
+        fputc(c >= 0x20 && c != 0x7f ? (int)c : '?', f);
     }
     fputc('"', f);
 }

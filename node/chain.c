@@ -10,6 +10,7 @@
 #include "lib/merkle.h"
 #include "lib/smt.h"
 #include "lib/tx.h"
+#include "node/crashpoint.h"
 
 #define CHAIN_TIP_MAGIC "HMCH"
 #define CHAIN_TIP_VERSION 1
@@ -461,9 +462,11 @@ int chain_commit_block(node_chain_t *c, const hm_block_t *b, const uint8_t *bloc
     next.last_time_ms = h->time_ms;
     if ((rc = chain_put_tip(st, &next)) != HM_OK)
         goto done;
+    CRASHPOINT("block-before-commit");
     rc = hm_state_commit(st, true);
     if (rc != HM_OK)
         goto done;
+    CRASHPOINT("block-after-commit");
     c->tip = next;
     if (codes_out) {
         *codes_out = codes;

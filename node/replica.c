@@ -10,6 +10,7 @@
 #include "lib/codec.h"
 #include "lib/log.h"
 #include "lib/tx.h"
+#include "node/crashpoint.h"
 
 #define REPLICA_TIMERS 5            /* timer ids 1..4 */
 #define REPLICA_SERVE_MAX_BLOCKS 64 /* per BlockResponse */
@@ -400,11 +401,23 @@ static void replica_flush(node_replica_t *r)
         pbft_outbox_t tmp = round;
         round = r->out;
         r->out = tmp;
+        bool votes = false, view_change = false;
+        for (size_t i = 0; i < round.n; i++) {
+            votes = votes || round.v[i].kind == PBFT_OUT_PERSIST;
+            view_change = view_change || (round.v[i].kind == PBFT_OUT_PERSIST &&
+                                          round.v[i].rec_kind == PBFT_REC_VIEW);
+        }
+        if (votes)
+            CRASHPOINT("vote-before-persist");
         int rc = replica_persist(r, &round);
         if (rc != HM_OK) {
             replica_fail(r, "persisting votes failed", rc);
             break;
         }
+        if (votes)
+            CRASHPOINT("persist-before-send");
+        if (view_change)
+            CRASHPOINT("viewchange-persisted");
         for (size_t i = 0; i < round.n && !r->failed; i++) {
             pbft_out_t *o = &round.v[i];
             switch (o->kind) {
@@ -518,6 +531,7 @@ static void replica_take_blocks(node_replica_t *r, const Hallmark__BlockResponse
         size_t len = 0;
         if (hm_codec_encode(&bytes, &len, &resp->blocks[i]->base) != HM_OK)
             return;
+        CRASHPOINT("catchup-block");
         pbft_reason_t why = pbft_on_certified_block(r->core, &r->out, now_ms(), bytes, len);
         free(bytes);
         if (why != PBFT_OK && why != PBFT_REJ_OLD_HEIGHT)

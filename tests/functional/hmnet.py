@@ -110,10 +110,26 @@ class Node:
             for line in lines:
                 f.write(line + "\n")
 
-    def start(self):
+    def start(self, env=None):
+        """Start hallmarkd; env: extra environment variables (e.g. HM_CRASH_AT)."""
         self.log = open(os.path.join(self.dir, "stderr.log"), "a")
+        full_env = dict(os.environ, **env) if env else None
         self.proc = subprocess.Popen([HALLMARKD, "run", "--datadir", self.dir],
-                                     stdout=self.log, stderr=subprocess.STDOUT)
+                                     stdout=self.log, stderr=subprocess.STDOUT, env=full_env)
+
+    def wait_exit(self, timeout):
+        """The exit status once the process ended by itself, else None."""
+        if not self.proc:
+            return None
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+        self.proc = None
+        if self.log:
+            self.log.close()
+            self.log = None
+        return rc
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None

@@ -55,6 +55,7 @@
 #include "lib/tx.h"
 
 #define MAX_NODES 16
+#define MAX_CONNS 16 /* concurrent submitting connections per node */
 
 /* ------------------------------------------------------------ utilities */
 
@@ -923,6 +924,8 @@ static const char NET_USAGE[] =
     "  --txs N                txs to pre-sign (default: enough for the duration)\n"
     "  --signers K            manufacturer keys (default 64)\n"
     "  --batch B              max txs per POST (default 1000)\n"
+    "  --conns C              concurrent submitting connections per node (default 4;\n"
+    "                         a signer's txs always go through one, in nonce order)\n"
     "  --window W             rate 0: max submitted-uncommitted txs (default 40000)\n"
     "  --max-block-txs N      genesis parameter (default 10000)\n"
     "  --batch-timeout-ms MS  genesis parameter (default 5)\n"
@@ -935,6 +938,7 @@ static const char NET_USAGE[] =
 static int cmd_net(int argc, char **argv, const char *self)
 {
     size_t n_nodes = 4, n_txs = 0, n_mfrs = 64, batch = 1000, window = 40000, max_block_txs = 10000;
+    size_t conns = 4;
     double duration = 30, rate = 0;
     unsigned batch_ms = 5, vc_ms = 5000;
     bool quick = false;
@@ -963,6 +967,8 @@ static int cmd_net(int argc, char **argv, const char *self)
             n_txs = strtoul(v, NULL, 10);
         else if (OPT("--signers"))
             n_mfrs = strtoul(v, NULL, 10);
+        else if (OPT("--conns"))
+            conns = strtoul(v, NULL, 10);
         else if (OPT("--batch"))
             batch = strtoul(v, NULL, 10);
         else if (OPT("--window"))
@@ -996,7 +1002,8 @@ static int cmd_net(int argc, char **argv, const char *self)
         if (!n_txs)
             n_txs = 2000;
     }
-    if (n_nodes < 1 || n_nodes > MAX_NODES || duration <= 0 || n_mfrs < 1 || batch < 1 ||
+    if (conns < 1 || conns > MAX_CONNS || n_nodes < 1 || n_nodes > MAX_NODES || duration <= 0 ||
+        n_mfrs < 1 || batch < 1 ||
         batch > 10000) {
         fputs(NET_USAGE, stderr);
         return 2;
@@ -1136,22 +1143,28 @@ static int cmd_net(int argc, char **argv, const char *self)
 
     /* 5. run: one submitter per validator (its keys' txs, round robin over
      * keys), one poller on validator 0 */
-    sub_t subs[MAX_NODES];
+    sub_t subs[MAX_NODES * MAX_CONNS];
     size_t *orders = xcalloc(n_txs, sizeof *orders);
     atomic_size_t inflight = 0;
     size_t off = 0;
     double t0 = now_s() + 0.05, t_end = t0 + duration;
-    for (size_t v = 0; v < n_nodes; v++) {
-        sub_t *s = &subs[v];
+    /* conns submitters per node; a signer's txs all go through one of them,
+     * in nonce order */
+    size_t n_subs = n_nodes * conns;
+    for (size_t sidx = 0; sidx < n_subs; sidx++) {
+        size_t v = sidx / conns, cidx = sidx % conns;
+        sub_t *s = &subs[sidx];
         memset(s, 0, sizeof *s);
         s->node = &g_nodes[v];
         s->txs = txs;
         s->order = orders + off;
-        for (size_t i = 0; i < n_txs; i++)
-            if (mfrs[i % n_mfrs].node == (int)v)
+        for (size_t i = 0; i < n_txs; i++) {
+            size_t m = i % n_mfrs;
+            if (mfrs[m].node == (int)v && (m / n_nodes) % conns == cidx)
                 s->order[s->n++] = i;
+        }
         off += s->n;
-        s->rate = rate / (double)n_nodes;
+        s->rate = rate / (double)n_subs;
         s->batch = batch;
         s->t0 = t0;
         s->t_end = t_end;
@@ -1166,21 +1179,21 @@ static int cmd_net(int argc, char **argv, const char *self)
     pl.inflight = &inflight_all;
     uint64_t h0 = pl.next_height - 1;
     /* the window is over all nodes: share one counter */
-    for (size_t v = 0; v < n_nodes; v++)
+    for (size_t v = 0; v < n_subs; v++)
         subs[v].inflight = &inflight_all, subs[v].window = window;
-    pthread_t pth, sth[MAX_NODES];
+    pthread_t pth, sth[MAX_NODES * MAX_CONNS];
     if (pthread_create(&pth, NULL, poller, &pl) != 0)
         die("pthread_create");
     while (now_s() < t0)
         sleep_ms(1);
-    for (size_t v = 0; v < n_nodes; v++)
+    for (size_t v = 0; v < n_subs; v++)
         if (pthread_create(&sth[v], NULL, submitter, &subs[v]) != 0)
             die("pthread_create");
-    for (size_t v = 0; v < n_nodes; v++)
+    for (size_t v = 0; v < n_subs; v++)
         pthread_join(sth[v], NULL);
     double t_sub_end = now_s();
     size_t sent = 0, refused = 0, fulls = 0, herr = 0;
-    for (size_t v = 0; v < n_nodes; v++) {
+    for (size_t v = 0; v < n_subs; v++) {
         sent += subs[v].sent;
         refused += subs[v].refused;
         fulls += subs[v].full_retries;

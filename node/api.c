@@ -115,7 +115,9 @@ static json_t *submit_result(api_ctx_t *a, const mempool_result_t *r)
     json_t *o = json_pack("{s:o}", "txid", hexj(r->txid, 32));
     uint64_t h;
     uint32_t i;
-    if (chain_tx_location(a->chain, r->txid, &h, &i) == HM_OK) {
+    /* ADMITTED means not on the ledger (replica_submit checked): only a
+     * duplicate may be committed already */
+    if (r->verdict == MEMPOOL_DUPLICATE && chain_tx_location(a->chain, r->txid, &h, &i) == HM_OK) {
         json_object_set_new(o, "status", json_string("committed"));
         json_object_set_new(o, "height", u64j(h));
     } else {

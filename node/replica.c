@@ -38,6 +38,11 @@ struct node_replica {
     uint64_t first_seq, next_seq;
     bool started, failed, flushing;
     uint64_t view_changes_reported; /* counter already added to the metric */
+    /* A BUILD met an empty mempool: answered after the batch delay so that
+     * txs waiting in RPC connections get in (else blocks alternate full and
+     * empty under load); still proposed empty if nothing came. */
+    struct event *build_ev;
+    uint64_t build_height, build_view;
 };
 
 static uint64_t now_ms(void)
@@ -293,7 +298,7 @@ static void replica_request(node_replica_t *r, int peer, uint64_t from, uint64_t
         HM_LOG_DEBUG("replica", "catch-up request could not be sent");
 }
 
-static void replica_build(node_replica_t *r, uint64_t height, uint64_t view)
+static void replica_build_now(node_replica_t *r, uint64_t height, uint64_t view)
 {
     ProtobufCBinaryData *txs = NULL;
     size_t n = 0;
@@ -317,6 +322,32 @@ static void replica_build(node_replica_t *r, uint64_t height, uint64_t view)
     free(ptrs);
     free(lens);
     mempool_reap_free(txs, n);
+}
+
+static void replica_build_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    node_replica_t *r = arg;
+    if (r->failed)
+        return;
+    replica_build_now(r, r->build_height, r->build_view);
+    replica_flush(r);
+}
+
+static void replica_build(node_replica_t *r, uint64_t height, uint64_t view)
+{
+    if (mempool_count(r->o.mempool) > 0 || !r->build_ev) {
+        if (r->build_ev)
+            evtimer_del(r->build_ev);
+        replica_build_now(r, height, view);
+        return;
+    }
+    uint64_t ms = r->o.pbft.batch_delay_ms ? r->o.pbft.batch_delay_ms : 1;
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000)};
+    r->build_height = height;
+    r->build_view = view;
+    evtimer_add(r->build_ev, &tv);
 }
 
 /* Tell every peer, full nodes included, the new height at once: full nodes
@@ -721,6 +752,11 @@ int replica_new(node_replica_t **out, const replica_options_t *opt)
             goto done;
         }
     }
+    r->build_ev = evtimer_new(r->o.base, replica_build_timer_cb, r);
+    if (!r->build_ev) {
+        rc = HM_ERR_NOMEM;
+        goto done;
+    }
     rc = replica_load_records(r, &kinds, &datas, &lens, &nrec);
     if (rc == HM_OK)
         rc = replica_committed_bytes(r, &committed, &committed_len);
@@ -771,6 +807,8 @@ void replica_free(node_replica_t *r)
     for (int id = 1; id < REPLICA_TIMERS; id++)
         if (r->timers[id].ev)
             event_free(r->timers[id].ev);
+    if (r->build_ev)
+        event_free(r->build_ev);
     pbft_free(&r->core);
     pbft_outbox_free(&r->out);
     free(r->recs);

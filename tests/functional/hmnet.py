@@ -87,11 +87,11 @@ def wait(pred, timeout, step=0.1):
 
 
 class Node:
-    def __init__(self, root, idx, full=False):
+    def __init__(self, root, idx, full=False, ports=None):
         self.idx = idx
         self.full = full
         self.dir = os.path.join(root, ("f%d" if full else "n%d") % idx)
-        self.p2p_port, self.rpc_port = free_ports(2)
+        self.p2p_port, self.rpc_port = ports if ports else free_ports(2)
         self.proc = None
         self.log = None
         args = ["init", "--datadir", self.dir, "--name", ("full%d" if full else "val%d") % idx,
@@ -197,8 +197,12 @@ class Network:
                  view_change_timeout_ms=1500, keep=False):
         self.root = tempfile.mkdtemp(prefix="hm-net-")
         self.keep = keep
-        self.validators = [Node(self.root, i) for i in range(validators)]
-        self.full = [Node(self.root, i, full=True) for i in range(full_nodes)]
+        # all ports in one call: distinct from each other by construction
+        ports = free_ports(2 * (validators + full_nodes))
+        pairs = [tuple(ports[2 * i:2 * i + 2]) for i in range(validators + full_nodes)]
+        self.validators = [Node(self.root, i, ports=pairs[i]) for i in range(validators)]
+        self.full = [Node(self.root, i, full=True, ports=pairs[validators + i])
+                     for i in range(full_nodes)]
         self.wallet_dir = os.path.join(self.root, "wallet")
         self.env = dict(os.environ, HALLMARK_WALLET_DIR=self.wallet_dir,
                         HALLMARK_PASSPHRASE="functional-test", HALLMARK_TEST_FAST_KDF="1")

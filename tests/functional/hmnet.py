@@ -86,6 +86,32 @@ def wait(pred, timeout, step=0.1):
         time.sleep(step)
 
 
+def headers(node, upto):
+    """[(height, hash, state_root)] of heights 1..upto from a node's API."""
+    code, body = node.rpc("GET", "/v1/headers?from=1&to=%d" % upto, timeout=20)
+    if code != 200:
+        return None
+    return [(h["height"], h["hash"], h["fields"]["state_root"]) for h in body["headers"]]
+
+
+def agree(nodes):
+    """All nodes hold the same hash and state root at every height up to the
+    lowest node's height (>= 1)."""
+    top = min(n.height() for n in nodes)
+    lists = [headers(n, top) for n in nodes]
+    return top >= 1 and all(lst == lists[0] for lst in lists) and len(lists[0]) == top
+
+
+def committed_everywhere(nodes, txids):
+    """Every txid reads committed on every node."""
+    for n in nodes:
+        for txid in txids:
+            code, st = n.rpc("GET", "/v1/tx/" + txid)
+            if code != 200 or st.get("status") != "committed":
+                return False
+    return True
+
+
 class Node:
     def __init__(self, root, idx, full=False, ports=None):
         self.idx = idx

@@ -22,16 +22,11 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from hmnet import Network, Tap, wait  # noqa: E402
+from hmnet import Network, Tap, committed_everywhere, headers, wait  # noqa: E402
 
 KEYS = 5
 
 
-def headers(node, upto):
-    code, body = node.rpc("GET", "/v1/headers?from=1&to=%d" % upto, timeout=20)
-    if code != 200:
-        return None
-    return [(h["height"], h["hash"], h["fields"]["state_root"]) for h in body["headers"]]
 
 
 def consistent(t, nodes, what):
@@ -49,13 +44,6 @@ def consistent(t, nodes, what):
     return top
 
 
-def committed_everywhere(nodes, txids):
-    for n in nodes:
-        for txid in txids:
-            code, st = n.rpc("GET", "/v1/tx/" + txid)
-            if code != 200 or st.get("status") != "committed":
-                return False
-    return True
 
 
 def codes(node, txids):

@@ -15,31 +15,13 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from hmnet import Network, Tap, wait  # noqa: E402
+from hmnet import Network, Tap, agree, committed_everywhere, wait  # noqa: E402
 
 
-def headers(node, upto):
-    code, body = node.rpc("GET", "/v1/headers?from=1&to=%d" % upto, timeout=20)
-    if code != 200:
-        return None
-    return [(h["height"], h["hash"], h["fields"]["state_root"]) for h in body["headers"]]
 
 
-def agree(nodes):
-    goal = max(n.height() for n in nodes)
-    wait(lambda: min(n.height() for n in nodes) >= goal, 30)
-    top = min(n.height() for n in nodes)
-    lists = [headers(n, top) for n in nodes]
-    return top >= 1 and all(lst == lists[0] for lst in lists) and len(lists[0]) == top
 
 
-def committed_everywhere(nodes, txids):
-    for n in nodes:
-        for txid in txids:
-            code, st = n.rpc("GET", "/v1/tx/" + txid)
-            if code != 200 or st.get("status") != "committed":
-                return False
-    return True
 
 
 def main():

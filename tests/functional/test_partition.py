@@ -19,31 +19,15 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from faultproxy import FaultProxy  # noqa: E402
-from hmnet import Network, Tap, wait  # noqa: E402
+from hmnet import Network, Tap, agree, committed_everywhere, wait  # noqa: E402
 
 BOUND_S = 30  # progress must resume within this after a heal
 
 
-def headers(node, upto):
-    code, body = node.rpc("GET", "/v1/headers?from=1&to=%d" % upto, timeout=20)
-    if code != 200:
-        return None
-    return [(h["height"], h["hash"], h["fields"]["state_root"]) for h in body["headers"]]
 
 
-def agree(nodes):
-    top = min(n.height() for n in nodes)
-    lists = [headers(n, top) for n in nodes]
-    return top >= 1 and all(lst == lists[0] for lst in lists)
 
 
-def committed_everywhere(nodes, txids):
-    for n in nodes:
-        for txid in txids:
-            code, st = n.rpc("GET", "/v1/tx/" + txid)
-            if code != 200 or st.get("status") != "committed":
-                return False
-    return True
 
 
 def main():

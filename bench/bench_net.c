@@ -457,6 +457,7 @@ static void *sign_worker(void *arg)
         size_t m = i % j->n_mfrs, k = i / j->n_mfrs; /* round robin over keys */
         build_main(&j->txs[i], &j->mfrs[m], m, k, j->cust_gid);
     }
+    hm_hash_thread_cleanup(); /* this thread's cached digest contexts */
     return NULL;
 }
 
@@ -616,6 +617,7 @@ static void *submitter(void *arg)
     }
     free(body);
     hc_free(&c);
+    hm_hash_thread_cleanup();
     return NULL;
 }
 
@@ -685,6 +687,7 @@ static void *poller(void *arg)
         p->next_height++;
     }
     hc_free(&c);
+    hm_hash_thread_cleanup();
     return NULL;
 }
 

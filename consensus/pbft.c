@@ -1020,10 +1020,9 @@ static int make_vc(pbft_t *p, pbft_outbox_t *o, uint64_t w)
     b.prepared = pc;
     if ((rc = hm_codec_encode(&body, &body_len, &b.base)) != HM_OK)
         goto done;
-    uint8_t msg[32], sig[64];
-    static const uint8_t zero_aux[32];
-    hm_tagged_hash(msg, HM_TAG_VIEWCHANGE, body, body_len);
-    if ((rc = hm_sign(sig, p->sk, msg, p->cfg.deterministic_sigs ? zero_aux : NULL)) != HM_OK)
+    uint8_t sig[64];
+    if ((rc = pbft_body_sign(sig, p->sk, HM_TAG_VIEWCHANGE, body, body_len, p->cfg.deterministic_sigs)) !=
+        HM_OK)
         goto done;
     Hallmark__ViewChange vc = HALLMARK__VIEW_CHANGE__INIT;
     vc.body.data = body;
@@ -1109,10 +1108,9 @@ static int send_new_view(pbft_t *p, pbft_outbox_t *o, Hallmark__PrePrepare *prop
     b.proposal = prop;
     if ((rc = hm_codec_encode(&body, &body_len, &b.base)) != HM_OK)
         goto done;
-    uint8_t msg[32], sig[64];
-    static const uint8_t zero_aux[32];
-    hm_tagged_hash(msg, HM_TAG_NEWVIEW, body, body_len);
-    if ((rc = hm_sign(sig, p->sk, msg, p->cfg.deterministic_sigs ? zero_aux : NULL)) != HM_OK)
+    uint8_t sig[64];
+    if ((rc = pbft_body_sign(sig, p->sk, HM_TAG_NEWVIEW, body, body_len, p->cfg.deterministic_sigs)) !=
+        HM_OK)
         goto done;
     Hallmark__NewView nv = HALLMARK__NEW_VIEW__INIT;
     nv.body.data = body;

@@ -10,6 +10,7 @@
 #define HM_CONSENSUS_VOTE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "lib/err.h"
@@ -29,6 +30,11 @@ void pbft_vote_msg(uint8_t msg32[32], const uint8_t chain_id[32], uint8_t phase,
 int pbft_vote_sign(uint8_t sig[64], const uint8_t seckey[32], const uint8_t chain_id[32],
                    uint8_t phase, uint64_t view, uint64_t height, const uint8_t digest[32],
                    bool deterministic) HM_WUR;
+
+/* Sign H_tag(body) with seckey (VIEW-CHANGE and NEW-VIEW bodies);
+ * deterministic as for pbft_vote_sign. Out: sig. */
+int pbft_body_sign(uint8_t sig[64], const uint8_t seckey[32], const char *tag, const uint8_t *body,
+                   size_t len, bool deterministic) HM_WUR;
 
 /* True when sig is pk's BIP340 signature over the vote message. */
 bool pbft_vote_verify(const uint8_t sig[64], const uint8_t pk[32], const uint8_t chain_id[32],

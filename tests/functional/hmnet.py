@@ -102,6 +102,33 @@ def agree(nodes):
     return top >= 1 and all(lst == lists[0] for lst in lists) and len(lists[0]) == top
 
 
+def settled(nodes, timeout=20, quiet_s=0.6):
+    """Wait until all nodes report one height that holds still for quiet_s
+    (no block in flight), so a fault injected next starts from a known
+    point. Returns that height, or None."""
+    def same():
+        hs = {n.height() for n in nodes}
+        return hs.pop() if len(hs) == 1 else None
+
+    def still():
+        h = same()
+        if h is None:
+            return None
+        time.sleep(quiet_s)
+        return h if same() == h else None
+    return wait(still, timeout)
+
+
+def committed_anywhere(nodes, txids):
+    """True when any of the txids reads committed on any of the nodes."""
+    for n in nodes:
+        for txid in txids:
+            code, st = n.rpc("GET", "/v1/tx/" + txid)
+            if code == 200 and st.get("status") == "committed":
+                return True
+    return False
+
+
 def committed_everywhere(nodes, txids):
     """Every txid reads committed on every node."""
     for n in nodes:

@@ -19,19 +19,10 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from faultproxy import FaultProxy  # noqa: E402
-from hmnet import Network, Tap, agree, committed_everywhere, wait  # noqa: E402
+from hmnet import (Network, Tap, agree, committed_anywhere, committed_everywhere,  # noqa: E402
+                   settled, wait)
 
 BOUND_S = 30  # progress must resume within this after a heal
-
-
-def committed_anywhere(nodes, txids):
-    """True when any of the txids reads committed on any of the nodes."""
-    for n in nodes:
-        for txid in txids:
-            code, st = n.rpc("GET", "/v1/tx/" + txid)
-            if code == 200 and st.get("status") == "committed":
-                return True
-    return False
 
 
 def main():
@@ -75,6 +66,7 @@ def main():
 
         # ---- an isolated validator
         iso = 3
+        t.ok(settled(v), "settled before the cut")
         for b in range(4):
             if b != iso:
                 link(iso, b, False)
@@ -83,7 +75,8 @@ def main():
         ids = submit(v[0])
         t.ok(wait(lambda: committed_everywhere(rest, ids), BOUND_S),
              "isolated validator: the other three keep committing")
-        t.ok(v[iso].height() == h_iso, "the isolated validator committed nothing meanwhile")
+        t.ok(v[iso].height() == h_iso and not committed_anywhere([v[iso]], ids),
+             "the isolated validator committed nothing meanwhile")
         for b in range(4):
             if b != iso:
                 link(iso, b, True)

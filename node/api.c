@@ -128,8 +128,8 @@ static json_t *submit_result(api_ctx_t *a, const mempool_result_t *r)
     return o;
 }
 
-/* Decode the hex strings of arr into txs (caller frees each .data). */
-static bool decode_tx_hex(json_t *v, ProtobufCBinaryData *out)
+/* The hex string v as SignedTx bytes (caller frees out->data). */
+static bool decode_tx_hex(const json_t *v, ProtobufCBinaryData *out)
 {
     const char *s = json_string_value(v);
     out->data = NULL;
@@ -149,20 +149,71 @@ static bool decode_tx_hex(json_t *v, ProtobufCBinaryData *out)
     return hm_hex_decode_alloc(&out->data, &out->len, s, n, HM_MAX_TX_BYTES + 1) == HM_OK;
 }
 
+static int tx_body_refuse(api_tx_body_t *out, int status, const char *code, const char *msg)
+{
+    api_tx_body_free(out);
+    out->code = code;
+    snprintf(out->msg, sizeof out->msg, "%s", msg);
+    return status;
+}
+
+int api_tx_body_decode(api_tx_body_t *out, const json_t *body, bool batch)
+{
+    memset(out, 0, sizeof *out);
+    if (!batch) {
+        out->n = 1;
+        out->txs = calloc(1, sizeof *out->txs);
+        out->bad = calloc(1, sizeof *out->bad);
+        if (!out->txs || !out->bad || !decode_tx_hex(json_object_get(body, "tx"), &out->txs[0]))
+            return tx_body_refuse(out, 400, "bad_request",
+                                  "body must be {\"tx\": \"<hex SignedTx>\"}");
+        return 0;
+    }
+    const json_t *arr = json_object_get(body, "txs");
+    if (!json_is_array(arr))
+        return tx_body_refuse(out, 400, "bad_request", "body must be {\"txs\": [\"<hex>\", ...]}");
+    size_t n = json_array_size(arr);
+    if (n > API_MAX_BATCH_TXS) {
+        char msg[64];
+        snprintf(msg, sizeof msg, "at most %d txs per batch", API_MAX_BATCH_TXS);
+        return tx_body_refuse(out, 413, "too_many_txs", msg);
+    }
+    out->n = n;
+    out->txs = calloc(n ? n : 1, sizeof *out->txs);
+    out->bad = calloc(n ? n : 1, sizeof *out->bad);
+    if (!out->txs || !out->bad)
+        return tx_body_refuse(out, 500, "internal", hm_strerror(HM_ERR_NOMEM));
+    for (size_t i = 0; i < n; i++)
+        out->bad[i] = !decode_tx_hex(json_array_get(arr, i), &out->txs[i]);
+    return 0;
+}
+
+void api_tx_body_free(api_tx_body_t *b)
+{
+    for (size_t i = 0; b->txs && i < b->n; i++)
+        free(b->txs[i].data);
+    free(b->txs);
+    free(b->bad);
+    b->txs = NULL;
+    b->bad = NULL;
+    b->n = 0;
+}
+
 static void h_tx(void *arg, rpc_request_t *req)
 {
     api_ctx_t *a = arg;
     json_t *body = rpc_body_json(req);
     if (!body)
         return;
-    ProtobufCBinaryData tx;
-    if (!decode_tx_hex(json_object_get(body, "tx"), &tx)) {
-        rpc_reply_error(req, 400, "bad_request", "body must be {\"tx\": \"<hex SignedTx>\"}");
+    api_tx_body_t tb;
+    int st = api_tx_body_decode(&tb, body, false);
+    if (st != 0) {
+        rpc_reply_error(req, st, tb.code, "%s", tb.msg);
         return;
     }
     mempool_result_t r;
-    int rc = replica_submit(a->replica, &tx, 1, &r);
-    free(tx.data);
+    int rc = replica_submit(a->replica, tb.txs, 1, &r);
+    api_tx_body_free(&tb);
     if (rc != HM_OK) {
         reply_internal(req, rc);
         return;
@@ -181,28 +232,24 @@ static void h_txs(void *arg, rpc_request_t *req)
     json_t *body = rpc_body_json(req);
     if (!body)
         return;
-    json_t *arr = json_object_get(body, "txs");
-    if (!json_is_array(arr)) {
-        rpc_reply_error(req, 400, "bad_request", "body must be {\"txs\": [\"<hex>\", ...]}");
+    api_tx_body_t tb;
+    int st = api_tx_body_decode(&tb, body, true);
+    if (st != 0) {
+        rpc_reply_error(req, st, tb.code, "%s", tb.msg);
         return;
     }
-    size_t n = json_array_size(arr);
-    if (n > API_MAX_BATCH_TXS) {
-        rpc_reply_error(req, 413, "too_many_txs", "at most %d txs per batch", API_MAX_BATCH_TXS);
-        return;
-    }
-    ProtobufCBinaryData *txs = calloc(n ? n : 1, sizeof *txs);
+    size_t n = tb.n;
+    const ProtobufCBinaryData *txs = tb.txs;
+    const bool *bad = tb.bad;
     mempool_result_t *res = calloc(n ? n : 1, sizeof *res);
-    bool *bad = calloc(n ? n : 1, sizeof *bad);
     size_t *slot = calloc(n ? n : 1, sizeof *slot);
     ProtobufCBinaryData *good = calloc(n ? n : 1, sizeof *good);
-    if (!txs || !res || !bad || !slot || !good) {
+    if (!res || !slot || !good) {
         reply_internal(req, HM_ERR_NOMEM);
         goto done;
     }
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        bad[i] = !decode_tx_hex(json_array_get(arr, i), &txs[i]);
         if (!bad[i]) {
             slot[k] = i;
             good[k++] = txs[i];
@@ -236,11 +283,8 @@ static void h_txs(void *arg, rpc_request_t *req)
     rpc_reply_json(req, 200, json_pack("{s:o,s:I}", "results", out, "accepted",
                                        (json_int_t)accepted));
 done:
-    for (size_t i = 0; txs && i < n; i++)
-        free(txs[i].data);
-    free(txs);
+    api_tx_body_free(&tb);
     free(res);
-    free(bad);
     free(slot);
     free(good);
 }

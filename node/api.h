@@ -41,6 +41,26 @@ typedef struct {
 /* Register every endpoint on rpc (before it serves). */
 int api_register(rpc_t *rpc, api_ctx_t *ctx) HM_WUR;
 
+/* The pure part of POST /v1/tx (batch false: {"tx": "<hex>"}) and POST
+ * /v1/txs (batch true: {"txs": ["<hex>", ...]}): the SignedTx byte strings
+ * of a parsed JSON body, before the mempool sees them. A hex string longer
+ * than any tx becomes HM_MAX_TX_BYTES + 1 zero bytes (the mempool then says
+ * too_large). In a batch, an entry that is not a hex string is marked bad
+ * (.data NULL); a single tx that is not one refuses the body. No side
+ * effects (fuzz/fuzz_rpc_body drives it). Returns 0 with out->n, txs, bad
+ * filled (release with api_tx_body_free), or the HTTP status of the refusal
+ * (400, 413, 500) with out->code and out->msg set and nothing to free. */
+typedef struct {
+    size_t n;
+    ProtobufCBinaryData *txs; /* n entries; .data malloc'd, NULL where bad */
+    bool *bad;                /* n entries */
+    const char *code;         /* refusal: error code (static string) */
+    char msg[96];             /* refusal: message */
+} api_tx_body_t;
+
+int api_tx_body_decode(api_tx_body_t *out, const json_t *body, bool batch) HM_WUR;
+void api_tx_body_free(api_tx_body_t *b);
+
 /* Limits (also in doc/rpc.md). */
 #define API_MAX_BATCH_TXS 10000
 #define API_MAX_HEADERS 1000

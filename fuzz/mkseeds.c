@@ -1,6 +1,8 @@
 /* fuzz/mkseeds.c — writes seed inputs made from real encodings into
- * DIR/<target>/ for the harnesses: signed txs of several kinds, blocks, and
- * one envelope of every p2p message kind. Run: fuzz/mkseeds fuzz/corpus */
+ * DIR/<target>/ for the harnesses: signed txs of several kinds, blocks, one
+ * envelope of every p2p message kind, RPC tx-submission bodies carrying those
+ * txs, and keystore files sealed by lib/seal. Run: fuzz/mkseeds fuzz/corpus
+ * (the audit corpus is the story's bundles, copied from tests/vectors/audit). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,8 +11,10 @@
 
 #include "lib/block.h"
 #include "lib/hash.h"
+#include "lib/hex.h"
 #include "lib/keys.h"
 #include "lib/merkle.h"
+#include "lib/seal.h"
 #include "lib/smt.h"
 #include "lib/state.h"
 #include "lib/tx.h"
@@ -55,6 +59,152 @@ static ProtobufCBinaryData sign_tx(Hallmark__Tx *tx, uint64_t nonce)
     if (hm_tx_sign(&out.data, &out.len, NULL, tx, sk) != HM_OK)
         exit(2);
     return out;
+}
+
+/* ---- fuzz_rpc_body: JSON bodies of POST /v1/tx and /v1/txs */
+
+static void put_text(const char *target, const char *name, const char *text)
+{
+    put(target, name, (const uint8_t *)text, strlen(text));
+}
+
+static void rpc_seeds(const ProtobufCBinaryData *txs, size_t n, const uint8_t *co, size_t colen,
+                      const ProtobufCBinaryData *other_chain)
+{
+    hm_buf_t b = {0};
+    char *h0 = hm_hex_dup(txs[0].data, txs[0].len);
+    char *hc = hm_hex_dup(co, colen);
+    char *ho = hm_hex_dup(other_chain->data, other_chain->len);
+    if (!h0 || !hc || !ho)
+        exit(2);
+    if (hm_buf_append(&b, "{\"tx\": \"", 8) != HM_OK || hm_buf_append(&b, h0, strlen(h0)) != HM_OK ||
+        hm_buf_append(&b, "\"}", 2) != HM_OK)
+        exit(2);
+    put("rpc_body", "seed-tx", b.data, b.len);
+    hm_buf_reset(&b);
+    /* a batch: every kind, a richer co-signed copy, an upper-case copy,
+     * another chain's tx, a bad signature, entries that are not hex */
+    if (hm_buf_append(&b, "{\"txs\": [", 9) != HM_OK)
+        exit(2);
+    for (size_t i = 0; i < n; i++) {
+        char *h = hm_hex_dup(txs[i].data, txs[i].len);
+        if (!h || hm_buf_append(&b, "\"", 1) != HM_OK || hm_buf_append(&b, h, strlen(h)) != HM_OK ||
+            hm_buf_append(&b, "\", ", 3) != HM_OK)
+            exit(2);
+        free(h);
+    }
+    char *up = strdup(h0), *bad = strdup(h0);
+    if (!up || !bad)
+        exit(2);
+    for (char *c = up; *c; c++)
+        if (*c >= 'a' && *c <= 'f')
+            *c = (char)(*c - 'a' + 'A');
+    size_t bl = strlen(bad);
+    bad[bl - 3] = bad[bl - 3] == '0' ? '1' : '0'; /* inside the signature */
+    const char *parts[] = {"\"", hc, "\", \"", up, "\", \"", ho, "\", \"", bad,
+                           "\", \"zz\", 5, \"abc\", \"\", null]}"};
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+        if (hm_buf_append(&b, parts[i], strlen(parts[i])) != HM_OK)
+            exit(2);
+    put("rpc_body", "seed-txs", b.data, b.len);
+    hm_buf_free(&b);
+    put_text("rpc_body", "seed-empty-batch", "{\"txs\": []}");
+    put_text("rpc_body", "seed-not-array", "{\"txs\": {\"a\": 1}, \"tx\": 7}");
+    put_text("rpc_body", "seed-odd-hex", "{\"tx\": \"abc\", \"txs\": [\"00\"]}");
+    put_text("rpc_body", "seed-dup-key", "{\"tx\": \"00\", \"tx\": \"00\"}");
+    free(h0);
+    free(hc);
+    free(ho);
+    free(up);
+    free(bad);
+}
+
+/* ---- fuzz_keystore: keystore files, all sealing the one fixed secret
+ * (SHA-256 of "fuzz-keystore-secret") under "fuzz-keystore-pass" with the
+ * test-floor scrypt cost; see fuzz/fuzz_keystore.c for the input layout. */
+
+#define KS_PASS "fuzz-keystore-pass"
+
+static void ks_put(const char *name, uint8_t mode, const char *json, const hm_buf_t *key)
+{
+    hm_buf_t b = {0};
+    size_t jl = json ? strlen(json) : 0;
+    if (hm_buf_append_u8(&b, mode) != HM_OK)
+        exit(2);
+    if (mode == 0 && (hm_buf_append_u8(&b, (uint8_t)(jl >> 8)) != HM_OK ||
+                      hm_buf_append_u8(&b, (uint8_t)jl) != HM_OK ||
+                      hm_buf_append(&b, json, jl) != HM_OK))
+        exit(2);
+    if (key && hm_buf_append(&b, key->data, key->len) != HM_OK)
+        exit(2);
+    put("keystore", name, b.data, b.len);
+    hm_buf_free(&b);
+}
+
+static void keystore_seeds(void)
+{
+    uint8_t ksk[32], kpk[32], osk[32], opk[32];
+    hm_sha256(ksk, "fuzz-keystore-secret", strlen("fuzz-keystore-secret"));
+    if (hm_key_pubkey(kpk, ksk) != HM_OK || hm_key_generate(osk, opk) != HM_OK)
+        exit(2);
+    hm_seal_params_t fast = {HM_SEAL_MIN_LOG2_N, 8, 1};
+    hm_buf_t sealed = {0}, short_secret = {0};
+    if (hm_seal(&sealed, ksk, 32, KS_PASS, strlen(KS_PASS), &fast) != HM_OK ||
+        hm_seal(&short_secret, ksk, 31, KS_PASS, strlen(KS_PASS), &fast) != HM_OK)
+        exit(2);
+    char pub[65], other[65], json[256];
+    hm_hex_encode(pub, kpk, 32);
+    hm_hex_encode(other, opk, 32);
+    /* NAME.json as wallet/keystore writes it */
+    snprintf(json, sizeof json, "{\n  \"version\": 1,\n  \"name\": \"k\",\n  \"pubkey\": \"%s\"\n}\n",
+             pub);
+    ks_put("load-genuine", 0, json, &sealed);
+    snprintf(json, sizeof json,
+             "{\n  \"version\": 1,\n  \"name\": \"k\",\n  \"pubkey\": \"%s\",\n  \"gid\": "
+             "\"00112233445566778899aabbccddeeff00112233\"\n}\n",
+             pub);
+    ks_put("load-gid", 0, json, &sealed);
+    snprintf(json, sizeof json, "{\"version\": 1, \"name\": \"k\", \"pubkey\": \"%s\"}", other);
+    ks_put("load-swapped-pubkey", 0, json, &sealed);
+    snprintf(json, sizeof json, "{\"version\": 2, \"name\": \"k\", \"pubkey\": \"%s\"}", pub);
+    ks_put("load-version-2", 0, json, &sealed);
+    hm_buf_t tampered = {0};
+    if (hm_buf_append(&tampered, sealed.data, sealed.len) != HM_OK)
+        exit(2);
+    tampered.data[tampered.len - 20] ^= 1; /* in the ciphertext */
+    snprintf(json, sizeof json, "{\"version\": 1, \"name\": \"k\", \"pubkey\": \"%s\"}", pub);
+    ks_put("load-tampered", 0, json, &tampered);
+    ks_put("import-genuine", 1, NULL, &sealed);
+    ks_put("import-31-byte-secret", 1, NULL, &short_secret);
+    /* the header asks for N = 2^21: over the ceiling, refused before any work */
+    hm_buf_reset(&tampered);
+    if (hm_buf_append(&tampered, sealed.data, sealed.len) != HM_OK)
+        exit(2);
+    tampered.data[8] = HM_SEAL_MAX_LOG2_N + 1;
+    ks_put("import-over-ceiling", 1, NULL, &tampered);
+    /* round trips: passphrase, secret, name */
+    hm_buf_t rt = {0};
+    const char *pass = "correct horse";
+    if (hm_buf_append_u8(&rt, (uint8_t)strlen(pass)) != HM_OK ||
+        hm_buf_append(&rt, pass, strlen(pass)) != HM_OK || hm_buf_append(&rt, osk, 32) != HM_OK ||
+        hm_buf_append(&rt, "alice.key-1", 11) != HM_OK)
+        exit(2);
+    hm_buf_t full = {0};
+    if (hm_buf_append_u8(&full, 2) != HM_OK || hm_buf_append(&full, rt.data, rt.len) != HM_OK)
+        exit(2);
+    put("keystore", "roundtrip-alice", full.data, full.len);
+    hm_buf_reset(&full);
+    uint8_t zero[32] = {0};
+    if (hm_buf_append_u8(&full, 2) != HM_OK || hm_buf_append_u8(&full, 0) != HM_OK ||
+        hm_buf_append(&full, zero, 32) != HM_OK || hm_buf_append(&full, ".hidden", 7) != HM_OK)
+        exit(2);
+    put("keystore", "roundtrip-zero-secret", full.data, full.len);
+    hm_buf_free(&full);
+    hm_buf_free(&rt);
+    hm_buf_free(&tampered);
+    hm_buf_free(&sealed);
+    hm_buf_free(&short_secret);
+    hm_wipe(osk, sizeof osk);
 }
 
 int main(int argc, char **argv)
@@ -127,7 +277,16 @@ int main(int argc, char **argv)
     if (hm_key_generate(sk2, pk2) != HM_OK || hm_tx_cosign(&co, &colen, txs[0].data, txs[0].len, sk2) != HM_OK)
         return 2;
     put("signed_tx", "seed-cosigned", co, colen);
+    uint8_t chain2[32];
+    memcpy(chain2, chain, 32);
+    hm_tagged_hash(chain, HM_TAG_GENESIS, "another chain", 13);
+    Hallmark__Tx t4 = t1;
+    ProtobufCBinaryData other_chain = sign_tx(&t4, 9);
+    memcpy(chain, chain2, 32);
+    rpc_seeds(txs, 3, co, colen, &other_chain);
+    free(other_chain.data);
     free(co);
+    keystore_seeds();
 
     /* blocks: empty and with the three txs */
     Hallmark__Header h = HALLMARK__HEADER__INIT;

@@ -20,9 +20,11 @@
  *  - key names are accepted exactly when they match [A-Za-z0-9._-]{1,64}
  *    not starting with '.'.
  * The sealed header carries its own scrypt cost: lib/seal refuses costs over
- * its ceilings (that refusal is fuzzed: it must come before any work), but a
- * cost under the ceilings and above 2^10*8*2 is skipped here so that one run
- * stays in milliseconds (the ceiling itself is a unit test of lib/seal). */
+ * its ceilings (memory, and work N*r*p since this harness found p = 16 made
+ * one open take 32 s); that refusal is fuzzed — it must come before any
+ * work, or the run times out — but a cost under the ceilings and above
+ * 2^10*8*2 is skipped here so that one run stays in milliseconds (the
+ * ceilings themselves are unit tests of lib/seal). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -100,7 +102,8 @@ static bool cheap_enough(const uint8_t *img, size_t len)
     uint32_t p = ((uint32_t)img[13] << 24) | ((uint32_t)img[14] << 16) | ((uint32_t)img[15] << 8) | img[16];
     unsigned log2_n = img[8];
     bool within = log2_n >= 1 && log2_n <= HM_SEAL_MAX_LOG2_N && r >= 1 && r <= HM_SEAL_MAX_R &&
-                  p >= 1 && p <= HM_SEAL_MAX_P;
+                  p >= 1 && p <= HM_SEAL_MAX_P &&
+                  (1ull << log2_n) * r * p <= HM_SEAL_MAX_KDF_WORK;
     return !within || (1ull << log2_n) * r * p <= CHEAP_COST;
 }
 

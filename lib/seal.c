@@ -24,13 +24,16 @@ hm_seal_params_t hm_seal_params_default(void)
     return p;
 }
 
-/* Memory scrypt needs for (N, r, p), or 0 when over the ceilings. */
+/* Memory scrypt needs for (N, r, p), or 0 when over the ceilings (memory
+ * or work). */
 static uint64_t kdf_mem(const hm_seal_params_t *pr)
 {
     if (pr->log2_n < 1 || pr->log2_n > HM_SEAL_MAX_LOG2_N || pr->r < 1 || pr->r > HM_SEAL_MAX_R ||
         pr->p < 1 || pr->p > HM_SEAL_MAX_P)
         return 0;
     uint64_t n = 1ull << pr->log2_n;
+    if (n * pr->r * pr->p > HM_SEAL_MAX_KDF_WORK)
+        return 0;
     /* V: 128*r*(N+2), B: 128*r*p, X/T: 256*r — OpenSSL's own accounting. */
     uint64_t mem = 128ull * pr->r * (n + 2) + 128ull * pr->r * pr->p + 256ull * pr->r;
     return mem > HM_SEAL_MAX_KDF_MEM ? 0 : mem;

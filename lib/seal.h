@@ -61,6 +61,10 @@
 #define HM_SEAL_MAX_R 32
 #define HM_SEAL_MAX_P 16
 #define HM_SEAL_MAX_KDF_MEM (1024ull * 1024ull * 1024ull)
+/* ...and scrypt's work N * r * p (its time) above 2^20 * 8 (32 times the
+ * production cost, about 2 s): within the memory ceiling, p = 16 alone would
+ * make one open take half a minute. */
+#define HM_SEAL_MAX_KDF_WORK ((1ull << 20) * 8ull)
 
 typedef struct {
     uint8_t log2_n; /* N = 2^log2_n */

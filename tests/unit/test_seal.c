@@ -110,6 +110,17 @@ static void test_malformed(void **state)
     hm_put_u32be(img.data + 9, 0xffffffffu);
     assert_int_equal(hm_unseal(&out, img.data, img.len, PASS, strlen(PASS)), HM_ERR_LIMIT);
     hm_put_u32be(img.data + 9, 8);
+    /* under the memory ceiling but p = 16 times the work (fuzz_keystore:
+     * N = 2^20, r = 7, p = 16 took 32 s and 900 MB per open) */
+    img.data[8] = 20;
+    hm_put_u32be(img.data + 9, 7);
+    hm_put_u32be(img.data + 13, 16);
+    assert_int_equal(hm_unseal(&out, img.data, img.len, PASS, strlen(PASS)), HM_ERR_LIMIT);
+    img.data[8] = 17;
+    hm_put_u32be(img.data + 9, 8);
+    assert_int_equal(hm_unseal(&out, img.data, img.len, PASS, strlen(PASS)), HM_ERR_LIMIT);
+    img.data[8] = HM_SEAL_MIN_LOG2_N;
+    hm_put_u32be(img.data + 13, 1);
     /* length field lies */
     hm_put_u32be(img.data + 45, 0xffffffffu);
     assert_int_equal(hm_unseal(&out, img.data, img.len, PASS, strlen(PASS)), HM_ERR_CORRUPT);

@@ -52,6 +52,34 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+/* A single output step (a block's execution and synced write, a send, a
+ * proposal) taking this long is logged: it stalls consensus for everyone
+ * waiting on this node. */
+#define REPLICA_SLOW_MS 100u
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static const char *out_kind_name(int kind)
+{
+    switch (kind) {
+    case PBFT_OUT_SEND:
+        return "a send";
+    case PBFT_OUT_COMMIT:
+        return "committing a block (execute + synced write)";
+    case PBFT_OUT_REQUEST:
+        return "a catch-up request";
+    case PBFT_OUT_BUILD:
+        return "building a proposal";
+    default:
+        return "an output";
+    }
+}
+
 static void replica_fail(node_replica_t *r, const char *what, int rc)
 {
     if (r->failed)
@@ -440,7 +468,11 @@ static void replica_flush(node_replica_t *r)
         }
         if (votes)
             CRASHPOINT("vote-before-persist");
+        uint64_t tp = mono_ms();
         int rc = replica_persist(r, &round);
+        if (mono_ms() - tp >= REPLICA_SLOW_MS)
+            HM_LOG_WARN("replica", "slow: persisting votes took %llu ms",
+                        (unsigned long long)(mono_ms() - tp));
         if (rc != HM_OK) {
             replica_fail(r, "persisting votes failed", rc);
             break;
@@ -451,6 +483,7 @@ static void replica_flush(node_replica_t *r)
             CRASHPOINT("viewchange-persisted");
         for (size_t i = 0; i < round.n && !r->failed; i++) {
             pbft_out_t *o = &round.v[i];
+            uint64_t t0 = mono_ms();
             switch (o->kind) {
             case PBFT_OUT_SEND:
                 replica_send(r, o->peer, o->data, o->len);
@@ -473,6 +506,10 @@ static void replica_flush(node_replica_t *r)
                 replica_build(r, o->height, o->view);
                 break;
             }
+            uint64_t took = mono_ms() - t0;
+            if (took >= REPLICA_SLOW_MS)
+                HM_LOG_WARN("replica", "slow: %s took %llu ms", out_kind_name(o->kind),
+                            (unsigned long long)took);
         }
         pbft_outbox_clear(&round);
     }

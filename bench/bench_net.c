@@ -764,7 +764,8 @@ static void run_setup(const char *what, wtx_t *txs, const int *node_of, size_t n
 }
 
 static void start_network(size_t n, const char *hallmarkd, const uint8_t acc_pk[32],
-                          size_t max_block_txs, unsigned batch_ms, unsigned vc_ms)
+                          size_t max_block_txs, size_t max_block_bytes, unsigned batch_ms,
+                          unsigned vc_ms)
 {
     char tmpl[] = "/tmp/hm-bench-net-XXXXXX";
     const char *tmp = getenv("TMPDIR");
@@ -792,17 +793,19 @@ static void start_network(size_t n, const char *hallmarkd, const uint8_t acc_pk[
             die("hallmarkd init failed (is %s built?)", hallmarkd);
     }
     g_n_nodes = n;
-    char gen[600], txs[32], bms[32], vcs[32], acc[128], pkhex[65];
+    char gen[600], txs[32], bytes[32], bms[32], vcs[32], acc[128], pkhex[65];
     snprintf(gen, sizeof gen, "%s/genesis.json", g_root);
     snprintf(txs, sizeof txs, "%zu", max_block_txs);
+    snprintf(bytes, sizeof bytes, "%zu", max_block_bytes);
     snprintf(bms, sizeof bms, "%u", batch_ms);
     snprintf(vcs, sizeof vcs, "%u", vc_ms);
     hm_hex_encode(pkhex, acc_pk, 32);
     snprintf(acc, sizeof acc, "Bench:OPERATOR:%s", pkhex);
     char *argv[64] = {(char *)hallmarkd, "genesis", "-o", gen, "--chain-name", "bench",
-                      "--max-block-txs", txs, "--batch-timeout-ms", bms,
-                      "--view-change-timeout-ms", vcs, "--accreditor", acc};
-    int a = 14;
+                      "--max-block-txs", txs, "--max-block-bytes", bytes,
+                      "--batch-timeout-ms", bms, "--view-change-timeout-ms", vcs,
+                      "--accreditor", acc};
+    int a = 16;
     char recs[MAX_NODES][600];
     for (size_t i = 0; i < n; i++) {
         snprintf(recs[i], sizeof recs[i], "%s/validator.json", g_nodes[i].dir);
@@ -931,6 +934,7 @@ static const char NET_USAGE[] =
     "                         a signer's txs always go through one, in nonce order)\n"
     "  --window W             rate 0: max submitted-uncommitted txs (default 40000)\n"
     "  --max-block-txs N      genesis parameter (default 10000)\n"
+    "  --max-block-bytes N    genesis parameter (default 4194304, at most 8388608)\n"
     "  --batch-timeout-ms MS  genesis parameter (default 5)\n"
     "  --view-change-timeout-ms MS  genesis parameter (default 5000)\n"
     "  --hallmarkd PATH       (default: node/hallmarkd next to bench/)\n"
@@ -941,7 +945,7 @@ static const char NET_USAGE[] =
 static int cmd_net(int argc, char **argv, const char *self)
 {
     size_t n_nodes = 4, n_txs = 0, n_mfrs = 64, batch = 1000, window = 40000, max_block_txs = 10000;
-    size_t conns = 4;
+    size_t conns = 4, max_block_bytes = 4u << 20;
     double duration = 30, rate = 0;
     unsigned batch_ms = 5, vc_ms = 5000;
     bool quick = false;
@@ -978,6 +982,8 @@ static int cmd_net(int argc, char **argv, const char *self)
             window = strtoul(v, NULL, 10);
         else if (OPT("--max-block-txs"))
             max_block_txs = strtoul(v, NULL, 10);
+        else if (OPT("--max-block-bytes"))
+            max_block_bytes = strtoul(v, NULL, 10);
         else if (OPT("--batch-timeout-ms"))
             batch_ms = (unsigned)strtoul(v, NULL, 10);
         else if (OPT("--view-change-timeout-ms"))
@@ -1049,9 +1055,10 @@ static int cmd_net(int argc, char **argv, const char *self)
         mfrs[i].node = (int)(i % n_nodes);
     }
     contracts_genesis_gid(acc.gid, acc.pk);
-    start_network(n_nodes, hallmarkd, acc.pk, max_block_txs, batch_ms, vc_ms);
-    printf("network: %s, max_block_txs %zu, batch_timeout_ms %u, view_change_timeout_ms %u\n",
-           g_root, max_block_txs, batch_ms, vc_ms);
+    start_network(n_nodes, hallmarkd, acc.pk, max_block_txs, max_block_bytes, batch_ms, vc_ms);
+    printf("network: %s, max_block_txs %zu, max_block_bytes %zu, batch_timeout_ms %u, "
+           "view_change_timeout_ms %u\n",
+           g_root, max_block_txs, max_block_bytes, batch_ms, vc_ms);
 
     /* 3. setup, in three waited phases (each needs the previous applied) */
     size_t ns = n_mfrs + 1;

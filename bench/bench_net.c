@@ -908,6 +908,26 @@ static long vm_hwm_kib(pid_t pid)
     return v;
 }
 
+/* CPU seconds (user + system, all threads) a process has used so far;
+ * -1 when it cannot be read. */
+static double proc_cpu_s(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    const char *p = strrchr(buf, ')'); /* comm may hold spaces */
+    unsigned long long ut = 0, st = 0;
+    /* after ") ": state(3) ... utime is field 14, stime 15 */
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+        return -1;
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
 static int cmp_d(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -1196,6 +1216,9 @@ static int cmd_net(int argc, char **argv, const char *self)
         die("pthread_create");
     while (now_s() < t0)
         sleep_ms(1);
+    double cpu0[MAX_NODES];
+    for (size_t v = 0; v < n_nodes; v++)
+        cpu0[v] = g_nodes[v].pid > 0 ? proc_cpu_s(g_nodes[v].pid) : -1;
     for (size_t v = 0; v < n_subs; v++)
         if (pthread_create(&sth[v], NULL, submitter, &subs[v]) != 0)
             die("pthread_create");
@@ -1215,6 +1238,22 @@ static int cmd_net(int argc, char **argv, const char *self)
         sleep_ms(10);
     pl.stop = true;
     pthread_join(pth, NULL);
+    /* node CPU from the start of submission to the end of the drain, per
+     * tx committed in that time: the cost that bounds throughput when every
+     * core is busy (load-independent, unlike the wall clock) */
+    double cpu_sum = 0;
+    bool cpu_ok = true;
+    char cpu_list[512] = "";
+    size_t committed_all = atomic_load(&g_committed_seen);
+    for (size_t v = 0; v < n_nodes; v++) {
+        double c1 = g_nodes[v].pid > 0 ? proc_cpu_s(g_nodes[v].pid) : -1;
+        cpu_ok = cpu_ok && cpu0[v] >= 0 && c1 >= 0;
+        double d = c1 - cpu0[v];
+        cpu_sum += d;
+        size_t used = strlen(cpu_list);
+        snprintf(cpu_list + used, sizeof cpu_list - used, "%s%.0f", v ? " " : "",
+                 committed_all ? d * 1e6 / (double)committed_all : 0.0);
+    }
 
     /* 6. figures */
     /* the window: the submission period; when the workload ran out
@@ -1316,6 +1355,11 @@ static int cmd_net(int argc, char **argv, const char *self)
            (double)blocks_win / win, blocks_win ? (double)txs_blocks / (double)blocks_win : 0.0,
            nonempty ? (double)txs_blocks / (double)nonempty : 0.0, (unsigned long long)h0 + 1,
            (unsigned long long)h1);
+    if (cpu_ok && committed_all && cpu_sum > 0)
+        printf("node CPU per committed tx (us, per node): %s; CPU-saturated capacity %.0f tx/s "
+               "(%ld cores / %.0f us per tx summed over nodes)\n",
+               cpu_list, (double)cores * (double)committed_all / cpu_sum, cores,
+               cpu_sum * 1e6 / (double)committed_all);
     printf("view changes: %lld (sum over validators)\n", vcs);
     printf("peak RSS per node (VmHWM, MiB): %s (max %ld)\n", rss_list, rss_max / 1024);
     printf("applied: %zu of %zu sampled committed txs (%.1f%%); rejected %.1f%%\n", applied,

@@ -1,7 +1,8 @@
 /* fuzz/mkseeds.c — writes seed inputs made from real encodings into
  * DIR/<target>/ for the harnesses: signed txs of several kinds, blocks, one
- * envelope of every p2p message kind, RPC tx-submission bodies carrying those
- * txs, and keystore files sealed by lib/seal. Run: fuzz/mkseeds fuzz/corpus
+ * envelope of every p2p message kind (and p2p streams of them), RPC
+ * tx-submission bodies carrying those txs, and keystore files sealed by
+ * lib/seal. Run: fuzz/mkseeds fuzz/corpus
  * (the audit corpus is the story's bundles, copied from tests/vectors/audit). */
 #include <errno.h>
 #include <stdio.h>
@@ -38,6 +39,17 @@ static void put(const char *target, const char *name, const uint8_t *p, size_t n
     }
 }
 
+/* Every non-Hello envelope seed, also as p2p frames (length-prefixed). */
+static hm_buf_t frames;
+
+static void frame_append(hm_buf_t *b, const uint8_t *p, size_t n)
+{
+    uint8_t len[4];
+    hm_put_u32be(len, (uint32_t)n);
+    if (hm_buf_append(b, len, 4) != HM_OK || hm_buf_append(b, p, n) != HM_OK)
+        exit(2);
+}
+
 static void put_msg(const char *target, const char *name, const ProtobufCMessage *m)
 {
     uint8_t *p = NULL;
@@ -45,7 +57,78 @@ static void put_msg(const char *target, const char *name, const ProtobufCMessage
     if (hm_codec_encode(&p, &n, m) != HM_OK)
         exit(2);
     put(target, name, p, n);
+    if (m->descriptor == &hallmark__envelope__descriptor &&
+        ((const Hallmark__Envelope *)m)->msg_case != HALLMARK__ENVELOPE__MSG_HELLO)
+        frame_append(&frames, p, n);
     free(p);
+}
+
+/* ---- fuzz_p2p_frames: streams a peer (validator 1 of the harness's
+ * genesis, consensus key from SHA-256("k" 0x01)) sends after TLS */
+static void p2p_seeds(const uint8_t chain_id[32])
+{
+    uint8_t sk1[32], pk1[32], in[2] = {'k', 1};
+    hm_sha256(sk1, in, 2);
+    if (hm_key_pubkey(pk1, sk1) != HM_OK)
+        exit(2);
+    Hallmark__Hello hello = HALLMARK__HELLO__INIT;
+    hello.chain_id.data = (uint8_t *)chain_id;
+    hello.chain_id.len = 32;
+    hello.node_key.data = pk1;
+    hello.node_key.len = 32;
+    hello.height = 3;
+    hello.version = "hallmark/0.1.0";
+    Hallmark__Envelope e = HALLMARK__ENVELOPE__INIT;
+    e.msg_case = HALLMARK__ENVELOPE__MSG_HELLO;
+    e.hello = &hello;
+    uint8_t *hb = NULL, *wb = NULL;
+    size_t hl = 0, wl = 0;
+    if (hm_codec_encode(&hb, &hl, &e.base) != HM_OK)
+        exit(2);
+    hello.node_key.data = (uint8_t *)chain_id; /* not validator 1's key */
+    if (hm_codec_encode(&wb, &wl, &e.base) != HM_OK)
+        exit(2);
+    hm_buf_t b = {0};
+    const uint8_t zero4[4] = {0, 0, 0, 0}, huge[4] = {0x01, 0x00, 0x00, 0x01};
+    const uint8_t junk[6] = {0, 0, 0, 2, 0xff, 0xff};
+    /* Hello then one frame of every kind */
+    frame_append(&b, hb, hl);
+    if (hm_buf_append(&b, frames.data, frames.len) != HM_OK)
+        exit(2);
+    put("p2p_frames", "seed-all-kinds", b.data, b.len);
+    /* ... then a partial frame */
+    if (hm_buf_append(&b, frames.data, 7) != HM_OK)
+        exit(2);
+    put("p2p_frames", "seed-partial-tail", b.data, b.len);
+    hm_buf_reset(&b);
+    frame_append(&b, hb, hl);
+    frame_append(&b, hb, hl);
+    put("p2p_frames", "seed-second-hello", b.data, b.len);
+    hm_buf_reset(&b);
+    frame_append(&b, wb, wl);
+    put("p2p_frames", "seed-wrong-key-hello", b.data, b.len);
+    hm_buf_reset(&b);
+    if (hm_buf_append(&b, frames.data, frames.len) != HM_OK)
+        exit(2);
+    put("p2p_frames", "seed-no-hello", b.data, b.len);
+    const struct {
+        const char *name;
+        const uint8_t *p;
+        size_t n;
+    } tails[] = {{"seed-zero-length", zero4, 4},
+                 {"seed-over-cap", huge, 4},
+                 {"seed-undecodable", junk, 6}};
+    for (size_t i = 0; i < 3; i++) {
+        hm_buf_reset(&b);
+        frame_append(&b, hb, hl);
+        if (hm_buf_append(&b, tails[i].p, tails[i].n) != HM_OK)
+            exit(2);
+        put("p2p_frames", tails[i].name, b.data, b.len);
+    }
+    hm_buf_free(&b);
+    hm_buf_free(&frames);
+    free(hb);
+    free(wb);
 }
 
 static ProtobufCBinaryData sign_tx(Hallmark__Tx *tx, uint64_t nonce)
@@ -460,6 +543,8 @@ int main(int argc, char **argv)
     e.msg_case = HALLMARK__ENVELOPE__MSG_NEW_VIEW;
     e.new_view = &nv;
     put_msg("envelope", "seed-new-view", &e.base);
+
+    p2p_seeds(chain);
 
     /* SMT proofs: root || klen || key || SmtProof, for a present and an
      * absent key of a small memory store */

@@ -31,6 +31,10 @@ static const config_key_t KEYS[] = {
      "bearer token for the JSON API (Authorization: Bearer ...); empty = no token"},
     {"rpc_cookie", CONFIG_BOOL, OFF(rpc_cookie), "true", 0, 0,
      "write a random secret to <datadir>/.cookie (0600) at start and require it (Bearer or Basic __cookie__:secret)"},
+    {"rpc_max_connections", CONFIG_U32, OFF(rpc_max_connections), "128", 1, 65535,
+     "most simultaneous JSON API connections; at the cap the least recently active one is closed to admit a new one"},
+    {"rpc_request_timeout_ms", CONFIG_U32, OFF(rpc_request_timeout_ms), "30000", 100, 3600000,
+     "a JSON API connection must send a complete request within this time of connecting or of its last one (slow and idle clients are closed)"},
     {"batch_max_txs", CONFIG_U32, OFF(batch_max_txs), "0", 0, 1000000,
      "most txs this node puts in a proposal (0 = genesis max_block_txs)"},
     {"batch_timeout_ms", CONFIG_U32, OFF(batch_timeout_ms), "0", 0, 600000,
@@ -57,7 +61,9 @@ static const config_key_t KEYS[] = {
     {"keepalive_ms", CONFIG_U32, OFF(keepalive_ms), "5000", 100, 600000,
      "send a Status to each peer this often; a peer silent for 4x this is dropped"},
     {"max_inbound", CONFIG_U32, OFF(max_inbound), "64", 1, 10000,
-     "most simultaneous inbound p2p connections (authenticated or not)"},
+     "most simultaneous inbound p2p connections; at the cap the oldest unauthenticated one makes room"},
+    {"handshake_timeout_ms", CONFIG_U32, OFF(handshake_timeout_ms), "10000", 100, 600000,
+     "a p2p connection must finish TLS and the Hello within this time or is closed"},
     {NULL, CONFIG_STR, 0, NULL, 0, 0, NULL},
 };
 

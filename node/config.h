@@ -43,6 +43,8 @@ typedef struct {
     char *rpc_bind; /* host:port */
     char *rpc_token; /* bearer token, NULL = no token auth */
     bool rpc_cookie; /* write datadir/.cookie and accept it */
+    uint32_t rpc_max_connections;    /* concurrent JSON API connections */
+    uint32_t rpc_request_timeout_ms; /* a complete request within this, or closed */
     uint32_t batch_max_txs;          /* 0 = the genesis value */
     uint32_t batch_timeout_ms;       /* 0 = the genesis value */
     uint32_t view_change_timeout_ms; /* 0 = the genesis value */
@@ -57,6 +59,7 @@ typedef struct {
     uint32_t reconnect_max_ms;
     uint32_t keepalive_ms;
     uint32_t max_inbound;
+    uint32_t handshake_timeout_ms; /* TLS + Hello */
 } node_config_t;
 
 /* Value kinds of the key table. */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,6 +23,12 @@
 #include "lib/hex.h"
 #include "lib/log.h"
 #include "node/nodekey.h"
+#include "node/storage.h"
+
+/* Descriptors the node holds beside its connections: LevelDB's table cache
+ * (STORE_MAX_OPEN_FILES) and a margin for its log and manifest, the
+ * listeners, the log file, the lock, the event loop and worker pipes. */
+#define NODE_FD_RESERVE (STORE_MAX_OPEN_FILES + 128u)
 
 struct node {
     char *datadir;
@@ -76,6 +83,50 @@ static double peers_gauge(void *arg)
     return n->p2p ? (double)p2p_peer_count(n->p2p) : 0.0;
 }
 
+static double rpc_conns_gauge(void *arg)
+{
+    node_t *n = arg;
+    return n->rpc ? (double)rpc_connection_count(n->rpc) : 0.0;
+}
+
+static double p2p_conns_gauge(void *arg)
+{
+    node_t *n = arg;
+    return n->p2p ? (double)p2p_connection_count(n->p2p) : 0.0;
+}
+
+/* Make the open-file limit fit the configured caps: raise the soft limit
+ * up to the hard one when needed; if even that is too low, lower
+ * rpc_max_connections (the p2p mesh and LevelDB come first) and say so. */
+static void fit_fd_limit(node_t *n)
+{
+    node_config_t *cfg = n->cfg;
+    uint64_t peers = cfg->n_peers ? cfg->n_peers : n->genesis->n_validators;
+    uint64_t others = NODE_FD_RESERVE + (uint64_t)cfg->max_inbound + peers + RPC_ACCEPT_BURST;
+    uint64_t need = others + cfg->rpc_max_connections;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
+        return;
+    uint64_t old = rl.rlim_cur;
+    rl.rlim_cur = (rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need) ? need : rl.rlim_max;
+    if (rl.rlim_cur > old && setrlimit(RLIMIT_NOFILE, &rl) == 0)
+        HM_LOG_INFO("node", "open-file limit raised from %llu to %llu", (unsigned long long)old,
+                    (unsigned long long)rl.rlim_cur);
+    else
+        rl.rlim_cur = old;
+    if (rl.rlim_cur >= need)
+        return;
+    uint64_t room = rl.rlim_cur > others + 8 ? rl.rlim_cur - others : 8;
+    HM_LOG_WARN("node",
+                "open-file limit %llu is below the %llu the configured caps need (LevelDB %u, "
+                "max_inbound %u, %llu peers, rpc_max_connections %u): rpc_max_connections "
+                "lowered to %llu; raise LimitNOFILE (ulimit -n)",
+                (unsigned long long)rl.rlim_cur, (unsigned long long)need, STORE_MAX_OPEN_FILES,
+                cfg->max_inbound, (unsigned long long)peers, cfg->rpc_max_connections,
+                (unsigned long long)room);
+    cfg->rpc_max_connections = (uint32_t)room;
+}
+
 static int register_metrics(node_t *n)
 {
     static const double latency_bounds[] = {0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
@@ -97,6 +148,13 @@ static int register_metrics(node_t *n)
         latency_bounds, sizeof latency_bounds / sizeof latency_bounds[0]);
     if (!n->std.height || !n->std.view || !n->std.view_changes || !n->std.txs_committed ||
         !n->std.mempool_txs || !n->std.peers_connected || !n->std.commit_latency)
+        return HM_ERR_NOMEM;
+    if (!metrics_gauge_fn(m, "hallmark_rpc_connections",
+                          "open JSON API connections (capped by rpc_max_connections)",
+                          rpc_conns_gauge, n) ||
+        !metrics_gauge_fn(m, "hallmark_p2p_connections",
+                          "p2p connections in any state, authenticated or not", p2p_conns_gauge,
+                          n))
         return HM_ERR_NOMEM;
     return HM_OK;
 }
@@ -278,11 +336,14 @@ int node_run(node_t *n)
     rc = HM_ERR_NOMEM;
     if (n->cfg->rpc_cookie && !(cookie = config_path(n->cfg, NODE_COOKIE_FILE)))
         goto done;
+    fit_fd_limit(n);
     rpc_options_t ro = {
         .base = n->base,
         .bind = n->cfg->rpc_bind,
         .token = n->cfg->rpc_token,
         .cookie_path = cookie,
+        .max_connections = n->cfg->rpc_max_connections,
+        .request_timeout_ms = n->cfg->rpc_request_timeout_ms,
     };
     if ((rc = rpc_new(&n->rpc, &ro)) != HM_OK)
         goto done;

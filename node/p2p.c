@@ -79,6 +79,11 @@ struct p2p {
     uint64_t height, view;
     uint8_t last_hash[HM_HASH_LEN];
     uint64_t next_status_mono;
+    struct event *resume; /* re-enables the listener after an accept error */
+    /* log lines that repeat under a flood: P2P_LOG_BURST per P2P_LOG_EVERY_MS */
+    uint64_t unauth_window_mono, full_window_mono;
+    uint32_t unauth_logged, full_logged;
+    uint64_t unauth_suppressed, full_suppressed;
 };
 
 static uint64_t now_mono_ms(void)
@@ -125,6 +130,31 @@ static bool allow_cb(void *arg, const uint8_t fp[TLS_FP_LEN])
 
 static void schedule_dial(target_t *t, bool reset);
 
+/* Rate limit of a repeated log line: whether one more may be written now
+ * (P2P_LOG_BURST per P2P_LOG_EVERY_MS window); when not, it is counted and
+ * the count reported (what) once the window is over. */
+static bool flood_log_ok(uint64_t *window, uint32_t *logged, uint64_t *suppressed, uint64_t now,
+                         const char *what)
+{
+    if (now - *window >= P2P_LOG_EVERY_MS) {
+        if (*suppressed)
+            HM_LOG_WARN("p2p", "%llu more %s in the last %d s (not logged one by one)",
+                        (unsigned long long)*suppressed, what, P2P_LOG_EVERY_MS / 1000);
+        *suppressed = 0;
+        *logged = 0;
+        *window = now;
+    }
+    if (*logged < P2P_LOG_BURST) {
+        (*logged)++;
+        return true;
+    }
+    (*suppressed)++;
+    return false;
+}
+
+static const char UNAUTH_WHAT[] = "closes of unauthenticated inbound connections";
+static const char FULL_WHAT[] = "inbound connections over max_inbound";
+
 static void conn_destroy(conn_t *c)
 {
     p2p_t *p = c->p2p;
@@ -143,13 +173,19 @@ static void conn_destroy(conn_t *c)
 }
 
 /* Close c with a log line. Safe inside callbacks: a connection in use by a
- * user callback is destroyed when the callback returns. */
+ * user callback is destroyed when the callback returns. Closes of inbound
+ * connections that never authenticated (scans, floods) are logged once per
+ * P2P_LOG_EVERY_MS, with the count of those left out. */
 static void conn_close(conn_t *c, hm_log_level_t lvl, const char *reason)
 {
     if (c->dead)
         return;
     p2p_t *p = c->p2p;
     char name[400];
+    if (c->state != CONN_READY && !c->st.info.outbound && lvl <= HM_LOG_INFO &&
+        !flood_log_ok(&p->unauth_window_mono, &p->unauth_logged, &p->unauth_suppressed,
+                      now_mono_ms(), UNAUTH_WHAT))
+        lvl = HM_LOG_DEBUG;
     hm_log(lvl, "p2p", "closing %s: %s", conn_name(c, name, sizeof name), reason);
     bool was_ready = c->state == CONN_READY;
     c->dead = true;
@@ -291,6 +327,7 @@ static void handle_hello(conn_t *c, const Hallmark__Hello *h)
         break;
     }
     c->state = CONN_READY;
+    bufferevent_setwatermark(c->bev, EV_READ, 0, 4 + HM_MAX_FRAME_BYTES);
     if (c->target) {
         c->target->backoff_ms = P2P_BACKOFF_INITIAL_MS;
         c->target->fp_known = true;
@@ -365,9 +402,11 @@ static void read_cb(struct bufferevent *bev, void *arg)
         if (evbuffer_copyout(in, hdr, 4) != 4)
             return;
         uint32_t len = hm_get_u32be(hdr);
-        if (len == 0 || len > HM_MAX_FRAME_BYTES) {
-            char why[80];
-            snprintf(why, sizeof why, "bad frame length %u (cap %u)", len, HM_MAX_FRAME_BYTES);
+        uint32_t cap = c->state == CONN_READY ? HM_MAX_FRAME_BYTES : P2P_MAX_HELLO_BYTES;
+        if (len == 0 || len > cap) {
+            char why[96];
+            snprintf(why, sizeof why, "bad frame length %u (cap %u%s)", len, cap,
+                     c->state == CONN_READY ? "" : " before the Hello");
             conn_close(c, HM_LOG_WARN, why);
             return;
         }
@@ -458,8 +497,9 @@ static conn_t *conn_new(p2p_t *p, struct bufferevent *bev, bool outbound, const 
     c->st.connected_ms = now_wall_ms();
     c->next = p->conns;
     p->conns = c;
-    /* At most one full frame buffered on input: the cap bounds memory. */
-    bufferevent_setwatermark(bev, EV_READ, 0, 4 + HM_MAX_FRAME_BYTES);
+    /* At most one full frame buffered on input: the cap bounds memory (a
+     * Hello's until the peer is ready, then a frame's). */
+    bufferevent_setwatermark(bev, EV_READ, 0, 4 + P2P_MAX_HELLO_BYTES);
     bufferevent_setcb(bev, read_cb, NULL, event_cb, c);
     bufferevent_enable(bev, EV_READ | EV_WRITE);
     return c;
@@ -560,13 +600,24 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
         snprintf(addr, sizeof addr, "[%s]:%u", host, ntohs(s6->sin6_port));
     }
     size_t inbound = 0;
+    conn_t *oldest = NULL; /* the oldest inbound one still in its handshake */
     for (conn_t *c = p->conns; c; c = c->next)
-        if (!c->st.info.outbound && !c->dead)
+        if (!c->st.info.outbound && !c->dead) {
             inbound++;
+            if (c->state != CONN_READY && (!oldest || c->started_mono <= oldest->started_mono))
+                oldest = c;
+        }
     if (inbound >= p->cfg->max_inbound) {
-        HM_LOG_WARN("p2p", "refusing %s: %zu inbound connections (max_inbound)", addr, inbound);
-        evutil_closesocket(fd);
-        return;
+        if (flood_log_ok(&p->full_window_mono, &p->full_logged, &p->full_suppressed,
+                         now_mono_ms(), FULL_WHAT))
+            HM_LOG_WARN("p2p", "%zu inbound connections (max_inbound %u): %s %s", inbound,
+                        p->cfg->max_inbound,
+                        oldest ? "the oldest unauthenticated one gives way to" : "refusing", addr);
+        if (!oldest) {
+            evutil_closesocket(fd);
+            return;
+        }
+        conn_close(oldest, HM_LOG_DEBUG, "makes room for a new inbound connection (max_inbound)");
     }
     SSL *ssl = tls_ssl_new(p->tls);
     if (!ssl) {
@@ -588,13 +639,43 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
     HM_LOG_DEBUG("p2p", "accepted %s", addr);
 }
 
+/* accept() failed for another reason than a retry (EMFILE, ENFILE,
+ * ENOBUFS): the socket stays readable, so pause rather than spin. */
+static void accept_error_cb(struct evconnlistener *l, void *arg)
+{
+    p2p_t *p = arg;
+    int err = EVUTIL_SOCKET_ERROR();
+    HM_LOG_WARN("p2p", "cannot accept a connection: %s; pausing the listener for %d ms",
+                evutil_socket_error_to_string(err), P2P_ACCEPT_PAUSE_MS);
+    evconnlistener_disable(l);
+    struct timeval tv = {P2P_ACCEPT_PAUSE_MS / 1000, (P2P_ACCEPT_PAUSE_MS % 1000) * 1000};
+    evtimer_add(p->resume, &tv);
+}
+
+static void resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    p2p_t *p = arg;
+    if (p->listener)
+        evconnlistener_enable(p->listener);
+}
+
 static void tick_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
     p2p_t *p = arg;
     uint64_t now = now_mono_ms();
+    uint64_t handshake_ms =
+        p->cfg->handshake_timeout_ms ? p->cfg->handshake_timeout_ms : P2P_HANDSHAKE_TIMEOUT_MS;
     bool status_due = now >= p->next_status_mono;
+    if (p->unauth_suppressed && now - p->unauth_window_mono >= P2P_LOG_EVERY_MS)
+        (void)flood_log_ok(&p->unauth_window_mono, &p->unauth_logged, &p->unauth_suppressed, now,
+                           UNAUTH_WHAT);
+    if (p->full_suppressed && now - p->full_window_mono >= P2P_LOG_EVERY_MS)
+        (void)flood_log_ok(&p->full_window_mono, &p->full_logged, &p->full_suppressed, now,
+                           FULL_WHAT);
     if (status_due)
         p->next_status_mono = now + p->cfg->keepalive_ms;
     conn_t *next;
@@ -603,7 +684,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
         if (c->dead)
             continue;
         if (c->state != CONN_READY) {
-            if (now - c->started_mono > P2P_HANDSHAKE_TIMEOUT_MS)
+            if (now - c->started_mono > handshake_ms)
                 conn_close(c, HM_LOG_WARN, "handshake timeout");
             continue;
         }
@@ -637,7 +718,8 @@ int p2p_new(p2p_t **out, const p2p_options_t *opt)
     if ((rc = tls_ctx_new(&p->tls, p->own_fp, cert, key, allow_cb, p)) != HM_OK)
         goto done;
     rc = HM_ERR_NOMEM;
-    if (!(p->tick = event_new(p->base, -1, EV_PERSIST, tick_cb, p)))
+    if (!(p->tick = event_new(p->base, -1, EV_PERSIST, tick_cb, p)) ||
+        !(p->resume = evtimer_new(p->base, resume_cb, p)))
         goto done;
     *out = p;
     p = NULL;
@@ -686,7 +768,7 @@ int p2p_start(p2p_t *p)
     p->listener = evconnlistener_new_bind(p->base, accept_cb, p,
                                           LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
                                               LEV_OPT_CLOSE_ON_EXEC,
-                                          64, (struct sockaddr *)&ss, sslen);
+                                          P2P_BACKLOG, (struct sockaddr *)&ss, sslen);
     if (!p->listener) {
         HM_LOG_ERR("p2p", "cannot listen on %s: %s", p->cfg->listen,
                    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
@@ -698,6 +780,7 @@ int p2p_start(p2p_t *p)
         p->listen_port = ntohs(bound.ss_family == AF_INET6
                                    ? ((struct sockaddr_in6 *)&bound)->sin6_port
                                    : ((struct sockaddr_in *)&bound)->sin_port);
+    evconnlistener_set_error_cb(p->listener, accept_error_cb);
     HM_LOG_INFO("p2p", "listening on %s", p->cfg->listen);
 
     size_t n = p->cfg->n_peers ? p->cfg->n_peers : p->genesis->n_validators;
@@ -737,6 +820,8 @@ void p2p_free(p2p_t *p)
         evconnlistener_free(p->listener);
     if (p->tick)
         event_free(p->tick);
+    if (p->resume)
+        event_free(p->resume);
     tls_ctx_free(p->tls);
     free(p);
 }

@@ -7,6 +7,17 @@
  * Frame: 4-byte big-endian length L, then L bytes of Envelope (lib/codec).
  * 0 < L <= HM_MAX_FRAME_BYTES is checked before the body is read; a bad
  * length or an undecodable frame disconnects that peer with a log line.
+ * Until the Hello is accepted the cap is P2P_MAX_HELLO_BYTES, and at most
+ * one frame is buffered per connection.
+ *
+ * Limits on who may hold a connection: TLS and the Hello must complete
+ * within cfg->handshake_timeout_ms; an unpinned certificate fails TLS. At
+ * most cfg->max_inbound inbound connections: a new one makes the oldest
+ * inbound connection that has not finished its handshake give way, and is
+ * refused only when every inbound connection is an authenticated peer.
+ * Closes of unauthenticated connections are logged up to P2P_LOG_BURST
+ * per P2P_LOG_EVERY_MS, then counted and the count logged. When accept() fails (out of descriptors)
+ * the listener pauses for P2P_ACCEPT_PAUSE_MS rather than spin.
  *
  * Handshake: after TLS completes, both sides send Hello{chain_id, node_key,
  * height, version}. The peer's first frame must be a Hello with our chain
@@ -36,7 +47,12 @@
 
 struct event_base;
 
-#define P2P_HANDSHAKE_TIMEOUT_MS 10000
+#define P2P_HANDSHAKE_TIMEOUT_MS 10000 /* when cfg->handshake_timeout_ms is 0 */
+#define P2P_MAX_HELLO_BYTES (64u * 1024u)
+#define P2P_LOG_EVERY_MS 5000
+#define P2P_LOG_BURST 10 /* lines of one kind per P2P_LOG_EVERY_MS before counting instead */
+#define P2P_ACCEPT_PAUSE_MS 1000
+#define P2P_BACKLOG 1024 /* a burst of connects waits in the kernel, not in SYN retries */
 #define P2P_BACKOFF_INITIAL_MS 200
 #define P2P_MAX_ADDR 264
 

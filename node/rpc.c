@@ -3,6 +3,7 @@
 #include "node/rpc.h"
 
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,12 +11,16 @@
 #include <string.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
+#include <event2/util.h>
 
 #include "lib/buf.h"
 #include "lib/hex.h"
@@ -25,6 +30,30 @@
 #include "node/config.h"
 
 #define MAX_SEGMENTS 16
+#define LOG_EVERY_MS 5000 /* repeated limit events: one log line per this */
+
+/* A log line that may repeat under attack: the first is written, the rest
+ * within LOG_EVERY_MS counted and reported by the next line. */
+typedef struct {
+    uint64_t last_ms;
+    uint64_t suppressed;
+    bool logged;
+} ratelog_t;
+
+/* One accepted connection. evhttp owns it; we track it to cap the number
+ * and to close those that do not deliver a request in time. We hold a
+ * reference on its bufferevent, so bev stays readable after evhttp frees
+ * the connection (its callbacks are then NULL): evcon is used only while
+ * bev still carries evhttp's callbacks with evcon as their argument. */
+typedef struct rpc_conn rpc_conn_t;
+struct rpc_conn {
+    struct rpc *rpc;
+    struct bufferevent *bev;         /* referenced until released */
+    struct evhttp_connection *evcon; /* NULL until adopted */
+    uint64_t active_ms;              /* accepted, or its last complete request */
+    rpc_conn_t *prev, *next;         /* pending list (next only), then the LRU list */
+    rpc_conn_t *hnext;               /* chain of the evcon hash */
+};
 
 typedef struct {
     rpc_method_t method;
@@ -48,6 +77,19 @@ struct rpc {
     route_t routes[RPC_MAX_ROUTES];
     size_t n_routes;
     uint64_t requests;
+    /* connections */
+    uint32_t max_conns, timeout_ms;
+    struct evconnlistener *listener; /* owned by the evhttp */
+    struct event *adopt_ev, *sweep_ev;
+    rpc_conn_t *pending;             /* accepted, not yet adopted */
+    rpc_conn_t *lru_head, *lru_tail; /* least recently active first */
+    rpc_conn_t **htab;               /* evcon -> conn */
+    size_t hmask;
+    size_t n_conns; /* pending + adopted */
+    rpc_conn_t *closing;
+    bool closing_seen;
+    ratelog_t log_evict, log_timeout;
+    uint64_t n_evicted, n_timed_out;
 };
 
 struct rpc_request {
@@ -63,6 +105,37 @@ struct rpc_request {
     size_t body_len;
     json_t *json;
 };
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Whether to write a line about n more events now; when not, they are
+ * counted. *suppressed gets how many were counted since the last line. */
+static bool ratelog_ok(ratelog_t *rl, uint64_t now, uint64_t n, uint64_t *suppressed)
+{
+    if (rl->logged && now - rl->last_ms < LOG_EVERY_MS) {
+        rl->suppressed += n;
+        return false;
+    }
+    *suppressed = rl->suppressed;
+    rl->suppressed = 0;
+    rl->last_ms = now;
+    rl->logged = true;
+    return true;
+}
+
+/* "; N more <what> since the last line", or "" when none. */
+static const char *ratelog_more(char *buf, size_t len, uint64_t more, const char *what)
+{
+    buf[0] = '\0';
+    if (more)
+        snprintf(buf, len, "; %llu more %s since the last line", (unsigned long long)more, what);
+    return buf;
+}
 
 /* Split a path into segments (in place copy). Returns count or -1. */
 static int split_path(char *copy, char **segs, size_t max)
@@ -92,6 +165,8 @@ int rpc_new(rpc_t **out, const rpc_options_t *opt)
         goto done;
     if (opt->cookie_path && !(r->cookie_path = strdup(opt->cookie_path)))
         goto done;
+    r->max_conns = opt->max_connections ? opt->max_connections : RPC_DEFAULT_MAX_CONNECTIONS;
+    r->timeout_ms = opt->request_timeout_ms ? opt->request_timeout_ms : RPC_DEFAULT_TIMEOUT_MS;
     *out = r;
     r = NULL;
     rc = HM_OK;
@@ -252,6 +327,241 @@ uint64_t rpc_requests_total(const rpc_t *r)
     return r->requests;
 }
 
+/* ---- connections ------------------------------------------------------- */
+
+static size_t conn_slot(const rpc_t *r, const struct evhttp_connection *evcon)
+{
+    uint64_t x = (uint64_t)(uintptr_t)evcon;
+    x = (x >> 4) * 0x9E3779B97F4A7C15ull;
+    return (size_t)(x >> 32) & r->hmask;
+}
+
+static rpc_conn_t *conn_find(rpc_t *r, const struct evhttp_connection *evcon)
+{
+    if (!r->htab || !evcon)
+        return NULL;
+    for (rpc_conn_t *c = r->htab[conn_slot(r, evcon)]; c; c = c->hnext)
+        if (c->evcon == evcon)
+            return c;
+    return NULL;
+}
+
+static void lru_unlink(rpc_t *r, rpc_conn_t *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else if (r->lru_head == c)
+        r->lru_head = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    else if (r->lru_tail == c)
+        r->lru_tail = c->prev;
+    c->prev = c->next = NULL;
+}
+
+static void lru_append(rpc_t *r, rpc_conn_t *c)
+{
+    c->next = NULL;
+    c->prev = r->lru_tail;
+    if (r->lru_tail)
+        r->lru_tail->next = c;
+    else
+        r->lru_head = c;
+    r->lru_tail = c;
+}
+
+/* Whether evhttp still runs c: it clears bev's callbacks when it frees the
+ * connection (bev itself stays valid: we hold a reference). */
+static bool conn_alive(const rpc_conn_t *c)
+{
+    bufferevent_event_cb ecb = NULL;
+    void *arg = NULL;
+    bufferevent_getcb(c->bev, NULL, NULL, &ecb, &arg);
+    return ecb && arg && arg == (void *)c->evcon;
+}
+
+/* Forget an adopted c (evhttp has closed it or is closing it). */
+static void conn_release(rpc_t *r, rpc_conn_t *c)
+{
+    for (rpc_conn_t **pp = &r->htab[conn_slot(r, c->evcon)]; *pp; pp = &(*pp)->hnext)
+        if (*pp == c) {
+            *pp = c->hnext;
+            break;
+        }
+    lru_unlink(r, c);
+    r->n_conns--;
+    bufferevent_decref(c->bev);
+    free(c);
+}
+
+static void conn_closed_cb(struct evhttp_connection *evcon, void *arg)
+{
+    rpc_conn_t *c = arg;
+    rpc_t *r = c->rpc;
+    (void)evcon;
+    if (c == r->closing)
+        r->closing_seen = true;
+    conn_release(r, c);
+}
+
+/* Close an adopted connection (never from inside its own callbacks). */
+static void conn_close(rpc_t *r, rpc_conn_t *c)
+{
+    if (!conn_alive(c)) {
+        conn_release(r, c);
+        return;
+    }
+    r->closing = c;
+    r->closing_seen = false;
+    evhttp_connection_free(c->evcon);
+    if (!r->closing_seen)
+        conn_release(r, c); /* evhttp did not report the close: release it here */
+    r->closing = NULL;
+}
+
+/* evhttp makes each accepted connection's bufferevent here: we count the
+ * connection, hold a reference on the bufferevent and adopt it (learn its
+ * evhttp_connection) once evhttp has set it up, in conns_adopt_cb. */
+static struct bufferevent *conn_bev_cb(struct event_base *base, void *arg)
+{
+    rpc_t *r = arg;
+    struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+    rpc_conn_t *c = bev ? calloc(1, sizeof *c) : NULL;
+    if (!c)
+        return bev; /* out of memory: evhttp serves it untracked, or drops it */
+    c->rpc = r;
+    c->bev = bev;
+    c->active_ms = now_ms();
+    bufferevent_incref(bev);
+    c->next = r->pending;
+    r->pending = c;
+    r->n_conns++;
+    /* An accept burst stops here until the adoption below has made room. */
+    if (r->n_conns >= (size_t)r->max_conns + RPC_ACCEPT_BURST && r->listener)
+        evconnlistener_disable(r->listener);
+    event_active(r->adopt_ev, EV_TIMEOUT, 0);
+    return bev;
+}
+
+static void conns_adopt_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    rpc_t *r = arg;
+    rpc_conn_t *c;
+    while ((c = r->pending)) {
+        r->pending = c->next;
+        c->next = NULL;
+        bufferevent_event_cb ecb = NULL;
+        void *evcon = NULL;
+        bufferevent_getcb(c->bev, NULL, NULL, &ecb, &evcon);
+        if (!ecb || !evcon) { /* evhttp has dropped it already */
+            r->n_conns--;
+            bufferevent_decref(c->bev);
+            free(c);
+            continue;
+        }
+        c->evcon = evcon;
+        rpc_conn_t *stale = conn_find(r, c->evcon);
+        if (stale) /* a connection evhttp freed without telling; its memory is reused */
+            conn_release(r, stale);
+        size_t slot = conn_slot(r, c->evcon);
+        c->hnext = r->htab[slot];
+        r->htab[slot] = c;
+        lru_append(r, c);
+        evhttp_connection_set_closecb(c->evcon, conn_closed_cb, c);
+    }
+    uint64_t now = now_ms();
+    while (r->n_conns > r->max_conns && r->lru_head && r->lru_head != r->lru_tail) {
+        rpc_conn_t *old = r->lru_head;
+        uint64_t more = 0;
+        char mbuf[96];
+        r->n_evicted++;
+        if (ratelog_ok(&r->log_evict, now, 1, &more))
+            HM_LOG_WARN("rpc",
+                        "%zu connections, over rpc_max_connections %u: closing the least recently "
+                        "active one (idle %llu ms)%s",
+                        r->n_conns, r->max_conns, (unsigned long long)(now - old->active_ms),
+                        ratelog_more(mbuf, sizeof mbuf, more, "closed so"));
+        conn_close(r, old);
+    }
+    if (r->listener && r->n_conns < (size_t)r->max_conns + RPC_ACCEPT_BURST)
+        evconnlistener_enable(r->listener);
+}
+
+/* Close connections that have not delivered a complete request within
+ * timeout_ms of connecting or of their previous request (slowloris, idle
+ * keep-alive); release those evhttp closed without telling; resume an
+ * accept paused by an error. */
+static void conns_sweep_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    rpc_t *r = arg;
+    uint64_t now = now_ms();
+    size_t closed = 0;
+    rpc_conn_t *next;
+    for (rpc_conn_t *c = r->lru_head; c; c = next) {
+        next = c->next;
+        if (!conn_alive(c)) {
+            conn_release(r, c);
+            continue;
+        }
+        if (now - c->active_ms < r->timeout_ms)
+            continue;
+        if (evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
+            continue; /* a reply still going out: evhttp's write timeout bounds it */
+        conn_close(r, c);
+        closed++;
+    }
+    if (closed) {
+        uint64_t more = 0;
+        char mbuf[96];
+        r->n_timed_out += closed;
+        if (ratelog_ok(&r->log_timeout, now, closed, &more))
+            HM_LOG_WARN("rpc",
+                        "closed %zu connection%s without a complete request within "
+                        "rpc_request_timeout_ms %u%s",
+                        closed, closed == 1 ? "" : "s", r->timeout_ms,
+                        ratelog_more(mbuf, sizeof mbuf, more, "closed so"));
+    }
+    ratelog_t *logs[2] = {&r->log_evict, &r->log_timeout};
+    for (int i = 0; i < 2; i++)
+        if (logs[i]->suppressed && now - logs[i]->last_ms >= LOG_EVERY_MS) {
+            HM_LOG_WARN("rpc", "%llu more connections closed %s in the last %d s",
+                        (unsigned long long)logs[i]->suppressed,
+                        i == 0 ? "over rpc_max_connections" : "for rpc_request_timeout_ms",
+                        LOG_EVERY_MS / 1000);
+            logs[i]->suppressed = 0;
+            logs[i]->last_ms = now;
+        }
+    if (r->listener && r->n_conns < (size_t)r->max_conns + RPC_ACCEPT_BURST)
+        evconnlistener_enable(r->listener);
+}
+
+/* accept() failed for another reason than a retry (EMFILE, ENFILE,
+ * ENOBUFS): the listener's socket stays readable, so pause it rather than
+ * spin; conns_sweep_cb resumes it. arg is the evhttp (the listener's
+ * owner), so the rate limit of this line is per process. */
+static void accept_error_cb(struct evconnlistener *lev, void *arg)
+{
+    (void)arg;
+    static ratelog_t rl; /* only the event loop thread runs this */
+    int err = EVUTIL_SOCKET_ERROR();
+    uint64_t more = 0;
+    char mbuf[96];
+    evconnlistener_disable(lev);
+    if (ratelog_ok(&rl, now_ms(), 1, &more))
+        HM_LOG_WARN("rpc", "cannot accept a JSON API connection: %s; pausing the listener%s",
+                    evutil_socket_error_to_string(err),
+                    ratelog_more(mbuf, sizeof mbuf, more, "failures"));
+}
+
+size_t rpc_connection_count(const rpc_t *r)
+{
+    return r->n_conns;
+}
+
 /* ---- dispatch ------------------------------------------------------------ */
 
 static int b64val(int c)
@@ -350,6 +660,12 @@ static void dispatch(struct evhttp_request *req, void *arg)
     q.rpc = r;
     q.req = req;
     r->requests++;
+    rpc_conn_t *conn = conn_find(r, evhttp_request_get_connection(req));
+    if (conn) { /* a complete request: this connection is active */
+        conn->active_ms = now_ms();
+        lru_unlink(r, conn);
+        lru_append(r, conn);
+    }
 
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
     const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
@@ -465,29 +781,78 @@ int rpc_start(rpc_t *r)
         HM_LOG_ERR("rpc", "rpc_bind '%s' is not host:port", r->bind);
         return HM_ERR_INVALID;
     }
+    size_t slots = 64;
+    while (slots < r->max_conns + RPC_ACCEPT_BURST)
+        slots *= 2;
+    if (!(r->htab = calloc(slots, sizeof *r->htab)))
+        return HM_ERR_NOMEM;
+    r->hmask = slots - 1;
+    uint32_t sweep_ms = r->timeout_ms / 4;
+    sweep_ms = sweep_ms < 50 ? 50 : sweep_ms > RPC_SWEEP_MAX_MS ? RPC_SWEEP_MAX_MS : sweep_ms;
+    struct timeval sweep = {(time_t)(sweep_ms / 1000), (suseconds_t)((sweep_ms % 1000) * 1000)};
+    /* evhttp's own read/write inactivity timeout: twice ours, so that the
+     * sweep (which logs) closes silent clients first; it still bounds a
+     * client that stops reading its reply. */
+    uint64_t idle_ms = 2 * (uint64_t)r->timeout_ms;
+    struct timeval idle = {(time_t)(idle_ms / 1000), (suseconds_t)((idle_ms % 1000) * 1000)};
+    if (!(r->adopt_ev = event_new(r->base, -1, 0, conns_adopt_cb, r)) ||
+        !(r->sweep_ev = event_new(r->base, -1, EV_PERSIST, conns_sweep_cb, r)) ||
+        event_add(r->sweep_ev, &sweep) != 0)
+        return HM_ERR_NOMEM;
     if (!(r->http = evhttp_new(r->base)))
         return HM_ERR_NOMEM;
-    evhttp_set_max_body_size(r->http, RPC_HARD_BODY_CAP);
-    evhttp_set_max_headers_size(r->http, 64 * 1024);
-    evhttp_set_timeout(r->http, RPC_TIMEOUT_S);
+    /* A body over the cap is answered 413 from its declared length; what
+     * the client still sends is read and dropped (lingering close), so it
+     * sees the 413 rather than a reset, and nothing is buffered. */
+    evhttp_set_max_body_size(r->http, HM_MAX_RPC_BODY_BYTES);
+    evhttp_set_max_headers_size(r->http, RPC_MAX_HEADERS_BYTES);
+    evhttp_set_flags(r->http, EVHTTP_SERVER_LINGERING_CLOSE);
+    evhttp_set_timeout_tv(r->http, &idle);
     evhttp_set_allowed_methods(r->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
                                             EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH |
                                             EVHTTP_REQ_OPTIONS | EVHTTP_REQ_HEAD);
     evhttp_set_gencb(r->http, dispatch, r);
-    struct evhttp_bound_socket *bs = evhttp_bind_socket_with_handle(r->http, host, port);
-    if (!bs) {
-        HM_LOG_ERR("rpc", "cannot bind the JSON API to %s", r->bind);
+    evhttp_set_bevcb(r->http, conn_bev_cb, r);
+
+    /* Our own listener: a deep backlog for connection bursts, and an error
+     * callback so that running out of descriptors pauses accept(). */
+    struct addrinfo hints, *res = NULL;
+    char portstr[8];
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    snprintf(portstr, sizeof portstr, "%u", port);
+    if (getaddrinfo(host, portstr, &hints, &res) != 0 || !res) {
+        HM_LOG_ERR("rpc", "cannot resolve rpc_bind '%s'", r->bind);
         return HM_ERR_IO;
     }
+    r->listener = evconnlistener_new_bind(
+        r->base, NULL, NULL, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
+        RPC_BACKLOG, res->ai_addr, (int)res->ai_addrlen);
+    freeaddrinfo(res);
+    if (!r->listener) {
+        HM_LOG_ERR("rpc", "cannot bind the JSON API to %s: %s", r->bind,
+                   evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+        return HM_ERR_IO;
+    }
+    if (!evhttp_bind_listener(r->http, r->listener)) {
+        evconnlistener_free(r->listener);
+        r->listener = NULL;
+        return HM_ERR_NOMEM;
+    }
+    evconnlistener_set_error_cb(r->listener, accept_error_cb);
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;
-    if (getsockname(evhttp_bound_socket_get_fd(bs), (struct sockaddr *)&ss, &sl) == 0)
+    if (getsockname(evconnlistener_get_fd(r->listener), (struct sockaddr *)&ss, &sl) == 0)
         r->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
                                                  : ((struct sockaddr_in *)&ss)->sin_port);
     if (r->cookie_path && (rc = write_cookie(r)) != HM_OK)
         return rc;
-    HM_LOG_INFO("rpc", "JSON API on %s (auth:%s%s)", r->bind, r->token ? " token" : "",
-                r->cookie_written ? " cookie" : (r->token ? "" : " none"));
+    HM_LOG_INFO("rpc", "JSON API on %s (auth:%s%s; at most %u connections, %u ms per request)",
+                r->bind, r->token ? " token" : "",
+                r->cookie_written ? " cookie" : (r->token ? "" : " none"), r->max_conns,
+                r->timeout_ms);
     return HM_OK;
 }
 
@@ -501,7 +866,20 @@ void rpc_free(rpc_t *r)
     if (!r)
         return;
     if (r->http)
-        evhttp_free(r->http);
+        evhttp_free(r->http); /* frees the listener and every connection (closecb) */
+    while (r->pending) {
+        rpc_conn_t *c = r->pending;
+        r->pending = c->next;
+        bufferevent_decref(c->bev);
+        free(c);
+    }
+    while (r->lru_head)
+        conn_release(r, r->lru_head);
+    if (r->adopt_ev)
+        event_free(r->adopt_ev);
+    if (r->sweep_ev)
+        event_free(r->sweep_ev);
+    free(r->htab);
     if (r->cookie_written && unlink(r->cookie_path) != 0)
         HM_LOG_WARN("rpc", "cannot remove the cookie file %s", r->cookie_path);
     for (size_t i = 0; i < r->n_routes; i++)

@@ -8,10 +8,25 @@
  *   400 bad_request / invalid_json, 401 unauthorized, 404 not_found,
  *   405 method_not_allowed (with Allow), 413 body_too_large,
  *   500 internal (a handler that did not reply).
- * Bodies over HM_MAX_RPC_BODY_BYTES are refused with a JSON 413. evhttp
- * itself bounds what it buffers at RPC_HARD_BODY_CAP; a body beyond that
- * is cut off by evhttp with its own (non-JSON) 413 — memory is never at
- * risk.
+ *
+ * Limits (each closes or refuses with a log line; the server goes on):
+ *   - a body over HM_MAX_RPC_BODY_BYTES: evhttp answers 413 (its own HTML
+ *     page, not JSON) as soon as the declared length is known, reading and
+ *     discarding what the client still sends, never buffering it; headers
+ *     over RPC_MAX_HEADERS_BYTES are refused the same way;
+ *   - a connection must deliver a complete request within
+ *     request_timeout_ms of connecting or of its previous request, else it
+ *     is closed (slowloris, idle keep-alive); the same time bounds a stalled
+ *     read or write;
+ *   - at most max_connections connections: a new one closes the least
+ *     recently active one (the connection with the oldest accept or last
+ *     complete request), so a flood of silent connections cannot lock out a
+ *     client that sends a request;
+ *   - when accept() fails (out of file descriptors) the listener pauses
+ *     until the next sweep (at most RPC_SWEEP_MAX_MS) instead of spinning.
+ * Descriptors: at most max_connections + RPC_ACCEPT_BURST. Memory: about
+ * max_connections x (headers cap + body cap) in the worst case, a few KiB
+ * per silent connection.
  *
  * Authentication, when a token or a cookie is configured, is checked before
  * routing (unauthenticated clients learn nothing about endpoints):
@@ -38,11 +53,15 @@
 
 struct event_base;
 
-#define RPC_HARD_BODY_CAP (HM_MAX_RPC_BODY_BYTES + 1024u * 1024u)
+#define RPC_MAX_HEADERS_BYTES (64u * 1024u)
 #define RPC_MAX_ROUTES 64
 #define RPC_MAX_PARAMS 4
 #define RPC_COOKIE_USER "__cookie__"
-#define RPC_TIMEOUT_S 30
+#define RPC_DEFAULT_MAX_CONNECTIONS 128
+#define RPC_DEFAULT_TIMEOUT_MS 30000
+#define RPC_BACKLOG 1024
+#define RPC_ACCEPT_BURST 64 /* accepted beyond max_connections before the cap is applied */
+#define RPC_SWEEP_MAX_MS 1000
 
 typedef struct rpc rpc_t;
 typedef struct rpc_request rpc_request_t;
@@ -57,6 +76,8 @@ typedef struct {
     const char *bind;        /* host:port (numeric host) */
     const char *token;       /* NULL or "" = no token */
     const char *cookie_path; /* NULL = no cookie auth; else written 0600 at start */
+    uint32_t max_connections;    /* 0 = RPC_DEFAULT_MAX_CONNECTIONS */
+    uint32_t request_timeout_ms; /* 0 = RPC_DEFAULT_TIMEOUT_MS */
 } rpc_options_t;
 
 /* Out: *out (caller frees with rpc_free). Copies the options' strings. */
@@ -82,6 +103,9 @@ void rpc_free(rpc_t *r);
 
 /* Requests served so far, by final status class (for metrics/tests). */
 uint64_t rpc_requests_total(const rpc_t *r);
+
+/* Connections open now (accepted and not yet closed). */
+size_t rpc_connection_count(const rpc_t *r);
 
 /* --- inside a handler ------------------------------------------------- */
 

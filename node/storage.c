@@ -587,6 +587,7 @@ int store_open(hm_store_t **out, const char *dir, const store_options_t *opts)
      * per tx at 200-tx blocks and nothing at 2,000 (doc/benchmarks.md). */
     leveldb_options_set_write_buffer_size(s->opts, 16u << 20);
     leveldb_options_set_max_file_size(s->opts, 16u << 20);
+    leveldb_options_set_max_open_files(s->opts, STORE_MAX_OPEN_FILES);
     leveldb_options_set_compression(s->opts, leveldb_no_compression);
     leveldb_readoptions_set_verify_checksums(s->ropts, 1);
     leveldb_writeoptions_set_sync(s->wsync, 1);

@@ -33,6 +33,10 @@ typedef struct {
                                  ~1.5*10^6-key state) */
 } store_options_t;
 
+/* Table files LevelDB keeps open (its table cache): part of the node's
+ * open-file budget (node/daemon). */
+#define STORE_MAX_OPEN_FILES 1000
+
 /* Defaults: create_if_missing true, the cache sizes above. */
 void store_options_default(store_options_t *o);
 

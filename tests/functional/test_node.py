@@ -400,10 +400,12 @@ def main():
         ok(st == 400 and "error" in body, "non-hex tx: 400")
         st, body, h = n0.request("/v1/tx", method="POST",
                                  body=b"{\"tx\": \"" + b"a" * (4 * 1024 * 1024) + b"\"}")
-        ok(st == 413 and body["error"]["code"] == "body_too_large", "body over 4 MiB: 413 JSON")
+        # refused from its declared length, before it is buffered: evhttp's own
+        # 413 (an HTML page, not JSON; doc/rpc.md, "Limits")
+        ok(st == 413, "body over 4 MiB: 413")
         try:
             st, body, h = n0.request("/v1/tx", method="POST", body=b"x" * (8 * 1024 * 1024))
-            ok(st == 413, "body of 8 MiB: 413 (evhttp's hard cap)")
+            ok(st == 413, "body of 8 MiB: 413")
         except OSError as e:  # the server may close before reading it all
             ok(True, "body of 8 MiB: connection refused by the hard cap (%s)" % e.__class__.__name__)
         ok(n0.status() is not None and n0.status()["peers_connected"] == 3,

@@ -286,6 +286,15 @@ static void process(int n, pbft_outbox_t *o)
                 note_vote(n, env->vote);
             else if (env->msg_case == HALLMARK__ENVELOPE__MSG_PREPREPARE)
                 note_vote(n, env->preprepare->vote);
+            else if (env->msg_case == HALLMARK__ENVELOPE__MSG_NEW_VIEW) {
+                /* the new primary's proposal is its pre-prepare vote */
+                Hallmark__NewViewBody *nv = NULL;
+                HM_FUZZ_CHECK(hm_decode_new_view_body(&nv, env->new_view->body.data,
+                                                      env->new_view->body.len) == HM_OK);
+                if (nv->proposal)
+                    note_vote(n, nv->proposal->vote);
+                hm_free_new_view_body(nv);
+            }
             hm_free_envelope(env);
             remember(e->data, e->len);
             for (int to = 0; to < N; to++)

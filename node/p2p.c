@@ -79,7 +79,8 @@ struct p2p {
     uint64_t height, view;
     uint8_t last_hash[HM_HASH_LEN];
     uint64_t next_status_mono;
-    struct event *resume; /* re-enables the listener after an accept error */
+    struct event *resume; /* re-enables the listener (accept error, burst) */
+    uint32_t accept_burst; /* accepted since the listener was last resumed */
     /* log lines that repeat under a flood: P2P_LOG_BURST per P2P_LOG_EVERY_MS */
     uint64_t unauth_window_mono, full_window_mono;
     uint32_t unauth_logged, full_logged;
@@ -637,6 +638,14 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
         return;
     }
     HM_LOG_DEBUG("p2p", "accepted %s", addr);
+    /* libevent accepts until the backlog is empty; a closed connection's
+     * TLS state is freed only when the loop turns, so a burst is taken a
+     * slice at a time: memory stays at about max_inbound connections. */
+    if (++p->accept_burst >= P2P_ACCEPT_BURST) {
+        struct timeval now = {0, 0};
+        evconnlistener_disable(p->listener);
+        evtimer_add(p->resume, &now);
+    }
 }
 
 /* accept() failed for another reason than a retry (EMFILE, ENFILE,
@@ -657,6 +666,7 @@ static void resume_cb(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     p2p_t *p = arg;
+    p->accept_burst = 0;
     if (p->listener)
         evconnlistener_enable(p->listener);
 }

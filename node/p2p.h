@@ -53,6 +53,7 @@ struct event_base;
 #define P2P_LOG_BURST 10 /* lines of one kind per P2P_LOG_EVERY_MS before counting instead */
 #define P2P_ACCEPT_PAUSE_MS 1000
 #define P2P_BACKLOG 1024 /* a burst of connects waits in the kernel, not in SYN retries */
+#define P2P_ACCEPT_BURST 32 /* accepted per turn of the event loop */
 #define P2P_BACKOFF_INITIAL_MS 200
 #define P2P_MAX_ADDR 264
 

@@ -26,6 +26,7 @@ struct node_wire {
     node_mempool_t *mempool;
     node_replica_t *replica;
     api_ctx_t api;
+    bool failed; /* the replica stopped on a storage failure (kept past wire_close) */
 };
 
 int wire_new(node_wire_t **out, const char *version)
@@ -40,6 +41,7 @@ int wire_new(node_wire_t **out, const char *version)
 
 static void wire_close(node_wire_t *w)
 {
+    w->failed = w->failed || (w->replica && replica_failed(w->replica));
     replica_free(w->replica);
     w->replica = NULL;
     mempool_free(w->mempool);
@@ -63,7 +65,7 @@ void wire_free(node_wire_t *w)
 
 bool wire_failed(const node_wire_t *w)
 {
-    return w->replica && replica_failed(w->replica);
+    return w->failed || (w->replica && replica_failed(w->replica));
 }
 
 /* The genesis records for contracts, from the parsed genesis file. */

@@ -47,6 +47,7 @@ struct node {
     metrics_t *metrics;
     node_std_metrics_t std;
     node_hooks_t hooks;
+    bool failed_storage;
 };
 
 static int take_lock(node_t *n)
@@ -351,11 +352,18 @@ int node_run(node_t *n)
      * wiring (node/wire, node/api) in on_start. */
     if ((rc = rpc_route(n->rpc, RPC_GET, "/metrics", h_metrics, n)) != HM_OK)
         goto done;
-    if (n->hooks.on_start && (rc = n->hooks.on_start(n->hooks.arg, n)) != HM_OK)
+    if (n->hooks.on_start && (rc = n->hooks.on_start(n->hooks.arg, n)) != HM_OK) {
+        n->failed_storage = rc == HM_ERR_IO;
         goto done;
+    }
     started_hooks = true;
-    if ((rc = p2p_start(n->p2p)) != HM_OK || (rc = rpc_start(n->rpc)) != HM_OK)
+    if ((rc = p2p_start(n->p2p)) != HM_OK)
         goto done;
+    if ((rc = rpc_start(n->rpc)) != HM_OK) {
+        /* bound, so the cookie file could not be written */
+        n->failed_storage = rc == HM_ERR_IO && rpc_port(n->rpc) != 0;
+        goto done;
+    }
     rc = HM_ERR_NOMEM;
     if (!(n->sigterm = evsignal_new(n->base, SIGTERM, on_signal, n)) ||
         !(n->sigint = evsignal_new(n->base, SIGINT, on_signal, n)) ||
@@ -391,6 +399,11 @@ void node_stop(node_t *n)
 {
     if (n->base)
         event_base_loopexit(n->base, NULL);
+}
+
+bool node_failed_storage(const node_t *n)
+{
+    return n->failed_storage;
 }
 
 void node_close(node_t *n)

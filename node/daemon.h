@@ -27,6 +27,17 @@
 #define NODE_LOCK_FILE "LOCK"
 #define NODE_COOKIE_FILE ".cookie"
 
+/* Exit statuses of `hallmarkd run` (contrib/systemd/hallmarkd.service
+ * restarts on failure, except after NODE_EXIT_USAGE). */
+#define NODE_EXIT_OK 0
+/* usage, config, genesis, key, a port in use, a locked datadir: a restart
+ * will not help */
+#define NODE_EXIT_USAGE 2
+/* the store could not be written or opened (disk full, I/O error): the
+ * node stopped before sending anything it could not save; restart it once
+ * the disk is fixed */
+#define NODE_EXIT_STORAGE 3
+
 typedef struct node node_t;
 
 typedef struct {
@@ -65,6 +76,12 @@ int node_run(node_t *n) HM_WUR;
 
 /* Ask the loop to exit (from the loop thread). */
 void node_stop(node_t *n);
+
+/* After node_run failed: true when the reason was the disk (the on_start
+ * hook met an I/O error, e.g. opening the store on a full disk, or the
+ * cookie file could not be written), which a restart may cure once the
+ * disk is fixed. */
+bool node_failed_storage(const node_t *n);
 
 /* Release everything, the lock last. Accepts NULL. */
 void node_close(node_t *n);

@@ -1,7 +1,8 @@
 /* node/main — the hallmarkd command line: init, genesis, run, config-help.
- * Owns argument parsing and exit codes (0 ok, 2 usage or I/O error); the
- * daemon itself lives in node/daemon. Must not include OpenSSL (TLS work
- * goes through node/tls). */
+ * Owns argument parsing and exit codes (0 ok, 2 usage or I/O error, 3 the
+ * running node's storage failed: node/daemon.h NODE_EXIT_*); the daemon
+ * itself lives in node/daemon. Must not include OpenSSL (TLS work goes
+ * through node/tls). */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -557,10 +558,17 @@ static int cmd_run(int argc, char **argv)
     wire_hooks(w, &hooks);
     node_set_hooks(n, &hooks);
     int rc = node_run(n);
-    bool failed = wire_failed(w);
+    bool storage = wire_failed(w) || (rc != HM_OK && node_failed_storage(n));
+    if (storage)
+        HM_LOG_ERR("node", "exiting with status %d: storage failed (see above); nothing unsaved "
+                           "was sent. Fix the disk: the node restarts from what it saved and "
+                           "catches up (systemd restarts it by itself)",
+                   NODE_EXIT_STORAGE);
     node_close(n);
     wire_free(w);
-    return rc == HM_OK && !failed ? EXIT_OK : EXIT_USAGE;
+    if (storage)
+        return NODE_EXIT_STORAGE;
+    return rc == HM_OK ? EXIT_OK : EXIT_USAGE;
 }
 
 static int cmd_config_help(int argc, char **argv)

@@ -6,10 +6,13 @@
 
 #include <errno.h>
 #include <leveldb/c.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include "lib/kvmap.h"
 #include "lib/log.h"
@@ -66,6 +69,8 @@ typedef struct {
     store_stats_t stats;
     uint8_t *kbuf; /* scratch for prefixed keys */
     size_t kcap;
+    char *dir;         /* the database directory, for messages */
+    bool write_failed; /* a write failed: no more until reopened */
 } ldb_store_t;
 
 static const struct hm_store_ops ldb_ops;
@@ -358,10 +363,56 @@ static int cmp_sorted_op(const void *pa, const void *pb)
     return a->idx < b->idx ? -1 : a->idx > b->idx;
 }
 
+/* The mount point of the filesystem holding path (out: at most len bytes). */
+static void mount_point(const char *path, char *out, size_t len)
+{
+    char cur[PATH_MAX], parent[PATH_MAX];
+    struct stat st, pst;
+    if (!realpath(path, cur))
+        snprintf(cur, sizeof cur, "%s", path);
+    if (stat(cur, &st) == 0)
+        for (;;) {
+            char *slash = strrchr(cur, '/');
+            if (!slash || !strcmp(cur, "/"))
+                break;
+            size_t plen = slash == cur ? 1 : (size_t)(slash - cur);
+            memcpy(parent, cur, plen);
+            parent[plen] = '\0';
+            if (stat(parent, &pst) != 0 || pst.st_dev != st.st_dev)
+                break;
+            memcpy(cur, parent, plen + 1);
+        }
+    snprintf(out, len, "%s", cur);
+}
+
+/* A write failed for want of space: say which disk, and how full it is. */
+static void log_disk_full(const ldb_store_t *s)
+{
+    char mnt[PATH_MAX];
+    struct statvfs vfs;
+    mount_point(s->dir, mnt, sizeof mnt);
+    if (statvfs(s->dir, &vfs) == 0)
+        HM_LOG_ERR("storage",
+                   "the disk holding %s is full (filesystem mounted at %s: %llu KiB free of "
+                   "%llu KiB)",
+                   s->dir, mnt,
+                   (unsigned long long)((uint64_t)vfs.f_bavail * vfs.f_frsize / 1024u),
+                   (unsigned long long)((uint64_t)vfs.f_blocks * vfs.f_frsize / 1024u));
+    else
+        HM_LOG_ERR("storage", "the disk holding %s is full (filesystem mounted at %s)", s->dir,
+                   mnt);
+}
+
 static int ldb_commit(hm_store_t *base, const hm_batch_t *b, bool sync)
 {
     ldb_store_t *s = (ldb_store_t *)base;
     int rc = HM_OK;
+    /* After a failed write the log may end in a torn record: LevelDB drops
+     * such a tail when it reopens the database, but a record written after
+     * it would turn it into corruption in the middle of the log. So the
+     * first failure is the last write of this handle. */
+    if (s->write_failed)
+        return HM_ERR_IO;
     leveldb_writebatch_t *wb = leveldb_writebatch_create();
     /* The ops go into the batch in key order (stable: a key written twice
      * keeps its last write). LevelDB applies a batch by inserting each
@@ -403,7 +454,13 @@ static int ldb_commit(hm_store_t *base, const hm_batch_t *b, bool sync)
     char *err = NULL;
     leveldb_write(s->db, sync ? s->wsync : s->wnosync, wb, &err);
     if (err) {
+        s->write_failed = true;
+        bool full = strstr(err, strerror(ENOSPC)) != NULL;
         rc = ldb_err(err, "commit", HM_ERR_IO);
+        if (full)
+            log_disk_full(s);
+        HM_LOG_ERR("storage", "no further writes to %s until it is reopened (restart the node)",
+                   s->dir);
         goto done;
     }
     s->stats.commits++;
@@ -452,6 +509,7 @@ static void ldb_free(hm_store_t *base)
         munmap(s->sets, s->nsets_bytes);
     free(s->kbuf);
     free(s->readlog);
+    free(s->dir);
     free(s);
 }
 
@@ -552,6 +610,8 @@ int store_open(hm_store_t **out, const char *dir, const store_options_t *opts)
     if (!s)
         return HM_ERR_NOMEM;
     s->base.ops = &ldb_ops;
+    if (!(s->dir = strdup(dir)))
+        goto done;
     s->nsets = slots / NC_WAYS;
     s->nsets_bytes = s->nsets * sizeof *s->sets;
     /* Anonymous pages are zero (all slots empty) and only touched as they
@@ -597,7 +657,10 @@ int store_open(hm_store_t **out, const char *dir, const store_options_t *opts)
     s->db = leveldb_open(s->opts, dir, &err);
     if (err) {
         s->db = NULL;
+        bool full = strstr(err, strerror(ENOSPC)) != NULL;
         rc = ldb_err(err, "open", HM_ERR_IO);
+        if (full) /* opening writes a new log and manifest */
+            log_disk_full(s);
         goto done;
     }
     if ((rc = load_meta(s)) != HM_OK)

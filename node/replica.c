@@ -10,6 +10,7 @@
 #include "lib/codec.h"
 #include "lib/log.h"
 #include "lib/tx.h"
+#include "node/byzantine.h"
 #include "node/crashpoint.h"
 
 #define REPLICA_TIMERS 5            /* timer ids 1..4 */
@@ -43,6 +44,7 @@ struct node_replica {
      * empty under load); still proposed empty if nothing came. */
     struct event *build_ev;
     uint64_t build_height, build_view;
+    node_byz_t *byz; /* test builds: HM_BYZANTINE misbehaviour (NULL: honest) */
 };
 
 static uint64_t now_ms(void)
@@ -276,6 +278,8 @@ static void replica_flush(node_replica_t *r);
 
 static void replica_send(node_replica_t *r, int peer, const uint8_t *data, size_t len)
 {
+    if (byz_on_send(r->byz, peer, data, len))
+        return;
     if (peer == PBFT_PEER_ALL) {
         for (size_t i = 0; i < r->o.pbft.vs->n; i++)
             if (r->peer_of[i] && p2p_send_bytes(r->o.p2p, r->peer_of[i], data, len) != HM_OK)
@@ -677,6 +681,7 @@ void replica_on_envelope(node_replica_t *r, const p2p_peer_info_t *peer,
 {
     if (r->failed)
         return;
+    byz_on_recv(r->byz, peer->validator_index, bytes, len);
     switch (env->msg_case) {
     case HALLMARK__ENVELOPE__MSG_PREPREPARE:
     case HALLMARK__ENVELOPE__MSG_VOTE:
@@ -794,7 +799,12 @@ int replica_new(node_replica_t **out, const replica_options_t *opt)
         rc = HM_ERR_NOMEM;
         goto done;
     }
-    rc = replica_load_records(r, &kinds, &datas, &lens, &nrec);
+    byz_options_t bo = {r->o.base, r->o.p2p, r->core, r->o.chain, r->o.pbft.vs,
+                        r->o.pbft.seckey, {0}, r->peer_of};
+    memcpy(bo.chain_id, r->o.pbft.chain_id, 32);
+    rc = byz_new(&r->byz, &bo);
+    if (rc == HM_OK)
+        rc = replica_load_records(r, &kinds, &datas, &lens, &nrec);
     if (rc == HM_OK)
         rc = replica_committed_bytes(r, &committed, &committed_len);
     if (rc != HM_OK)
@@ -846,6 +856,7 @@ void replica_free(node_replica_t *r)
             event_free(r->timers[id].ev);
     if (r->build_ev)
         event_free(r->build_ev);
+    byz_free(r->byz);
     pbft_free(&r->core);
     pbft_outbox_free(&r->out);
     free(r->recs);

@@ -115,7 +115,7 @@ static json_t *submit_result(api_ctx_t *a, const mempool_result_t *r)
     json_t *o = json_pack("{s:o}", "txid", hexj(r->txid, 32));
     uint64_t h;
     uint32_t i;
-    /* ADMITTED means not on the ledger (replica_submit checked): only a
+    /* ADMITTED means not on the ledger (the replica checked): only a
      * duplicate may be committed already */
     if (r->verdict == MEMPOOL_DUPLICATE && chain_tx_location(a->chain, r->txid, &h, &i) == HM_OK) {
         json_object_set_new(o, "status", json_string("committed"));
@@ -199,94 +199,138 @@ void api_tx_body_free(api_tx_body_t *b)
     b->n = 0;
 }
 
-static void h_tx(void *arg, rpc_request_t *req)
+/* Submission: the body is parsed on the loop, the txs' checks run on the
+ * replica's verifier thread (replica_submit_async) and the reply goes out
+ * when they are done, from a deferred request (rpc_defer); meanwhile the
+ * loop goes on executing blocks. */
+typedef struct {
+    api_ctx_t *a;
+    rpc_request_t *req; /* deferred */
+    bool single;        /* POST /v1/tx: one tx, errors as HTTP statuses */
+    size_t n;           /* txs in the body */
+    bool *bad;          /* n: not a hex string (not submitted) */
+} submit_job_t;
+
+static void submit_job_free(submit_job_t *j)
 {
-    api_ctx_t *a = arg;
-    json_t *body = rpc_body_json(req);
-    if (!body)
-        return;
-    api_tx_body_t tb;
-    int st = api_tx_body_decode(&tb, body, false);
-    if (st != 0) {
-        rpc_reply_error(req, st, tb.code, "%s", tb.msg);
-        return;
+    if (j) {
+        free(j->bad);
+        free(j);
     }
-    mempool_result_t r;
-    int rc = replica_submit(a->replica, tb.txs, 1, &r);
-    api_tx_body_free(&tb);
-    if (rc != HM_OK) {
-        reply_internal(req, rc);
-        return;
-    }
-    if (r.verdict != MEMPOOL_ADMITTED && r.verdict != MEMPOOL_DUPLICATE) {
-        rpc_reply_error(req, status_for(r.verdict), mempool_verdict_name(r.verdict), "%s",
-                        verdict_message(r.verdict));
-        return;
-    }
-    rpc_reply_json(req, 200, submit_result(a, &r));
 }
 
-static void h_txs(void *arg, rpc_request_t *req)
+/* Reply to a submission; res holds the verdicts of the submitted txs (the
+ * ones not bad), in body order. */
+static void submit_reply(submit_job_t *j, const mempool_result_t *res)
 {
-    api_ctx_t *a = arg;
-    json_t *body = rpc_body_json(req);
-    if (!body)
+    if (j->single) {
+        const mempool_result_t *r = &res[0];
+        if (r->verdict != MEMPOOL_ADMITTED && r->verdict != MEMPOOL_DUPLICATE)
+            rpc_reply_error(j->req, status_for(r->verdict), mempool_verdict_name(r->verdict),
+                            "%s", verdict_message(r->verdict));
+        else
+            rpc_reply_json(j->req, 200, submit_result(j->a, r));
         return;
-    api_tx_body_t tb;
-    int st = api_tx_body_decode(&tb, body, true);
-    if (st != 0) {
-        rpc_reply_error(req, st, tb.code, "%s", tb.msg);
-        return;
     }
-    size_t n = tb.n;
-    const ProtobufCBinaryData *txs = tb.txs;
-    const bool *bad = tb.bad;
-    mempool_result_t *res = calloc(n ? n : 1, sizeof *res);
-    size_t *slot = calloc(n ? n : 1, sizeof *slot);
-    ProtobufCBinaryData *good = calloc(n ? n : 1, sizeof *good);
-    if (!res || !slot || !good) {
-        reply_internal(req, HM_ERR_NOMEM);
-        goto done;
-    }
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!bad[i]) {
-            slot[k] = i;
-            good[k++] = txs[i];
-        }
-    }
-    mempool_result_t *gr = calloc(k ? k : 1, sizeof *gr);
-    if (!gr) {
-        reply_internal(req, HM_ERR_NOMEM);
-        goto done;
-    }
-    int rc = replica_submit(a->replica, good, k, gr);
-    if (rc != HM_OK) {
-        free(gr);
-        reply_internal(req, rc);
-        goto done;
-    }
-    for (size_t j = 0; j < k; j++)
-        res[slot[j]] = gr[j];
-    free(gr);
     json_t *out = json_array();
-    size_t accepted = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (bad[i]) {
+    size_t accepted = 0, k = 0;
+    for (size_t i = 0; i < j->n; i++) {
+        if (j->bad[i]) {
             json_array_append_new(out, json_pack("{s:{s:s,s:s}}", "error", "code", "bad_request",
                                                  "message", "not a hex string"));
             continue;
         }
-        accepted += res[i].verdict == MEMPOOL_ADMITTED || res[i].verdict == MEMPOOL_DUPLICATE;
-        json_array_append_new(out, submit_result(a, &res[i]));
+        const mempool_result_t *r = &res[k++];
+        accepted += r->verdict == MEMPOOL_ADMITTED || r->verdict == MEMPOOL_DUPLICATE;
+        json_array_append_new(out, submit_result(j->a, r));
     }
-    rpc_reply_json(req, 200, json_pack("{s:o,s:I}", "results", out, "accepted",
-                                       (json_int_t)accepted));
+    rpc_reply_json(j->req, 200, json_pack("{s:o,s:I}", "results", out, "accepted",
+                                          (json_int_t)accepted));
+}
+
+static void submit_done(void *arg, const mempool_result_t *results, size_t n, int rc)
+{
+    (void)n;
+    submit_job_t *j = arg;
+    if (rc != HM_OK)
+        reply_internal(j->req, rc);
+    else
+        submit_reply(j, results);
+    submit_job_free(j);
+}
+
+static void submit_drop(void *arg)
+{
+    submit_job_t *j = arg;
+    rpc_abandon(j->req);
+    submit_job_free(j);
+}
+
+static void h_submit(api_ctx_t *a, rpc_request_t *req, bool single)
+{
+    json_t *body = rpc_body_json(req);
+    if (!body)
+        return;
+    api_tx_body_t tb;
+    int st = api_tx_body_decode(&tb, body, !single);
+    if (st != 0) {
+        rpc_reply_error(req, st, tb.code, "%s", tb.msg);
+        return;
+    }
+    size_t n = tb.n, k = 0;
+    submit_job_t *j = calloc(1, sizeof *j);
+    ProtobufCBinaryData *good = calloc(n ? n : 1, sizeof *good);
+    if (j)
+        j->bad = calloc(n ? n : 1, sizeof *j->bad);
+    if (!j || !good || !j->bad) {
+        reply_internal(req, HM_ERR_NOMEM);
+        submit_job_free(j);
+        goto done;
+    }
+    *j = (submit_job_t){a, NULL, single, n, j->bad};
+    for (size_t i = 0; i < n; i++) {
+        j->bad[i] = tb.bad[i];
+        if (!tb.bad[i])
+            good[k++] = tb.txs[i];
+    }
+    if (!(j->req = rpc_defer(req))) {
+        /* cannot defer (out of memory): check on this thread instead */
+        j->req = req;
+        mempool_result_t *res = calloc(k ? k : 1, sizeof *res);
+        int rc = res ? replica_submit(a->replica, good, k, res) : HM_ERR_NOMEM;
+        submit_done(j, res, k, rc); /* frees j */
+        free(res);
+        goto done;
+    }
+    int rc = replica_submit_async(a->replica, good, k, submit_done, submit_drop, j);
+    if (rc == HM_ERR_LIMIT) {
+        /* too much waits for its checks: every tx gets mempool_full */
+        mempool_result_t *full = calloc(k ? k : 1, sizeof *full);
+        for (size_t i = 0; full && i < k; i++)
+            full[i].verdict = MEMPOOL_FULL;
+        if (full)
+            submit_reply(j, full);
+        else
+            reply_internal(j->req, HM_ERR_NOMEM);
+        free(full);
+        submit_job_free(j);
+    } else if (rc != HM_OK) {
+        reply_internal(j->req, rc);
+        submit_job_free(j);
+    }
 done:
-    api_tx_body_free(&tb);
-    free(res);
-    free(slot);
     free(good);
+    api_tx_body_free(&tb);
+}
+
+static void h_tx(void *arg, rpc_request_t *req)
+{
+    h_submit(arg, req, true);
+}
+
+static void h_txs(void *arg, rpc_request_t *req)
+{
+    h_submit(arg, req, false);
 }
 
 /* ------------------------------------------------------------ queries */

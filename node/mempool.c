@@ -170,35 +170,49 @@ struct mp_check {
     hm_hash32_t *signers;
 };
 
-static void mp_check_one(void *arg, size_t i)
+/* The stateless checks of one tx. mp, when given, is read (not changed)
+ * to skip the signature check of bytes already pending. */
+static void check_one(const node_mempool_t *mp, const uint8_t chain_id[32],
+                      const ProtobufCBinaryData *tx, mempool_result_t *r, size_t *ncosig,
+                      uint8_t signer[32])
 {
-    struct mp_check *c = arg;
-    mempool_result_t *r = &c->results[i];
     memset(r, 0, sizeof *r);
-    if (c->txs[i].len > HM_MAX_TX_BYTES) {
+    *ncosig = 0;
+    if (tx->len > HM_MAX_TX_BYTES) {
         r->verdict = MEMPOOL_TOO_LARGE;
         return;
     }
     hm_tx_t *t = NULL;
-    int rc = hm_tx_decode(&t, c->txs[i].data, c->txs[i].len);
+    int rc = hm_tx_decode(&t, tx->data, tx->len);
     if (rc != HM_OK) {
         r->verdict = MEMPOOL_MALFORMED;
         return;
     }
     memcpy(r->txid, t->txid, 32);
     r->has_txid = true;
-    c->ncosig[i] = t->stx->n_cosignatures;
-    memcpy(c->signers[i], t->tx->signer.data, 32);
+    *ncosig = t->stx->n_cosignatures;
+    memcpy(signer, t->tx->signer.data, 32);
     /* Already pending with exactly these bytes: verified once, and the
-     * insert below reports it as a duplicate. (The index is only read while
-     * the workers run.) */
-    rc = mempool_has_exact(c->mp, t->txid, c->txs[i].data, c->txs[i].len)
-             ? HM_OK
-             : hm_tx_verify(t, c->chain_id);
+     * insert reports it as a duplicate. (The index is only read while the
+     * workers run.) */
+    rc = mp && mempool_has_exact(mp, t->txid, tx->data, tx->len) ? HM_OK
+                                                                  : hm_tx_verify(t, chain_id);
     hm_tx_free(t);
     r->verdict = rc == HM_OK ? MEMPOOL_ADMITTED
                  : rc == HM_ERR_WRONG_CHAIN ? MEMPOOL_WRONG_CHAIN
                                             : MEMPOOL_BAD_SIGNATURE;
+}
+
+static void mp_check_one(void *arg, size_t i)
+{
+    struct mp_check *c = arg;
+    check_one(c->mp, c->chain_id, &c->txs[i], &c->results[i], &c->ncosig[i], c->signers[i]);
+}
+
+void mempool_check(const uint8_t chain_id[32], const ProtobufCBinaryData *tx,
+                   mempool_checked_t *out)
+{
+    check_one(NULL, chain_id, tx, &out->r, &out->ncosig, out->signer);
 }
 
 struct mp_vcheck {
@@ -380,6 +394,18 @@ void mempool_remove(node_mempool_t *mp, const hm_hash32_t *txids, size_t n)
         free(e->bytes);
         free(e);
     }
+}
+
+int mempool_add_checked(node_mempool_t *mp, const ProtobufCBinaryData *txs, size_t n,
+                        const mempool_checked_t *checked, mempool_result_t *results)
+{
+    int rc = HM_OK;
+    for (size_t i = 0; i < n; i++)
+        results[i] = checked[i].r;
+    for (size_t i = 0; i < n && rc == HM_OK; i++)
+        if (results[i].verdict == MEMPOOL_ADMITTED)
+            rc = mp_insert(mp, &txs[i], checked[i].ncosig, checked[i].signer, &results[i]);
+    return rc;
 }
 
 size_t mempool_count_signer(const node_mempool_t *mp, const uint8_t signer[32])

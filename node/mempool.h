@@ -64,6 +64,23 @@ void mempool_free(node_mempool_t *mp);
 int mempool_add(node_mempool_t *mp, const ProtobufCBinaryData *txs, size_t n,
                 mempool_result_t *results) HM_WUR;
 
+/* Admission in two halves, for a caller that verifies off the owning
+ * thread (node/verifier): mempool_check is the stateless part of
+ * mempool_add for one tx — a pure function of the bytes, safe on any thread,
+ * touching no mempool — and mempool_add_checked inserts txs whose checks
+ * are done (on the owning thread), with mempool_add's verdicts and caps. A
+ * tx resubmitted while pending is verified again on this path (mempool_add
+ * skips that check); it is then reported as a duplicate. */
+typedef struct {
+    mempool_result_t r;
+    size_t ncosig;
+    uint8_t signer[32];
+} mempool_checked_t;
+void mempool_check(const uint8_t chain_id[32], const ProtobufCBinaryData *tx,
+                   mempool_checked_t *out);
+int mempool_add_checked(node_mempool_t *mp, const ProtobufCBinaryData *txs, size_t n,
+                        const mempool_checked_t *checked, mempool_result_t *results) HM_WUR;
+
 size_t mempool_count(const node_mempool_t *mp);
 size_t mempool_bytes(const node_mempool_t *mp);
 bool mempool_contains(const node_mempool_t *mp, const uint8_t txid[32]);

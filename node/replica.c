@@ -10,8 +10,8 @@
 #include "lib/codec.h"
 #include "lib/log.h"
 #include "lib/tx.h"
-#include "node/byzantine.h"
 #include "node/crashpoint.h"
+#include "node/verifier.h"
 
 #define REPLICA_TIMERS 5            /* timer ids 1..4 */
 #define REPLICA_SERVE_MAX_BLOCKS 64 /* per BlockResponse */
@@ -44,7 +44,10 @@ struct node_replica {
      * empty under load); still proposed empty if nothing came. */
     struct event *build_ev;
     uint64_t build_height, build_view;
-    node_byz_t *byz; /* test builds: HM_BYZANTINE misbehaviour (NULL: honest) */
+    /* client txs are checked on the verifier's thread while this one
+     * executes blocks (replica_submit_async) */
+    node_verifier_t *verifier;
+    struct event *verifier_ev;
 };
 
 static uint64_t now_ms(void)
@@ -278,8 +281,6 @@ static void replica_flush(node_replica_t *r);
 
 static void replica_send(node_replica_t *r, int peer, const uint8_t *data, size_t len)
 {
-    if (byz_on_send(r->byz, peer, data, len))
-        return;
     if (peer == PBFT_PEER_ALL) {
         for (size_t i = 0; i < r->o.pbft.vs->n; i++)
             if (r->peer_of[i] && p2p_send_bytes(r->o.p2p, r->peer_of[i], data, len) != HM_OK)
@@ -616,12 +617,8 @@ static void replica_take_blocks(node_replica_t *r, const Hallmark__BlockResponse
 
 /* Mark txs already on the ledger as duplicates before the mempool sees
  * them: a committed txid must not be included twice. */
-static int replica_admit(node_replica_t *r, const ProtobufCBinaryData *txs, size_t n,
-                         mempool_result_t *results)
+static void replica_drop_committed(node_replica_t *r, mempool_result_t *results, size_t n)
 {
-    int rc = mempool_add(r->o.mempool, txs, n, results);
-    if (rc != HM_OK)
-        return rc;
     hm_hash32_t *gone = NULL;
     size_t ngone = 0;
     for (size_t i = 0; i < n; i++) {
@@ -641,15 +638,21 @@ static int replica_admit(node_replica_t *r, const ProtobufCBinaryData *txs, size
     free(gone);
     if (r->o.m_mempool_txs)
         metric_set(r->o.m_mempool_txs, (double)mempool_count(r->o.mempool));
-    return HM_OK;
 }
 
-int replica_submit(node_replica_t *r, const ProtobufCBinaryData *txs, size_t n,
-                   mempool_result_t *results)
+static int replica_admit(node_replica_t *r, const ProtobufCBinaryData *txs, size_t n,
+                         mempool_result_t *results)
 {
-    int rc = replica_admit(r, txs, n, results);
-    if (rc != HM_OK)
-        return rc;
+    int rc = mempool_add(r->o.mempool, txs, n, results);
+    if (rc == HM_OK)
+        replica_drop_committed(r, results, n);
+    return rc;
+}
+
+/* Relay the admitted ones of txs to every validator and tell the core. */
+static void replica_relay(node_replica_t *r, const ProtobufCBinaryData *txs,
+                          const mempool_result_t *results, size_t n)
+{
     size_t k = 0;
     ProtobufCBinaryData *relay = n ? calloc(n, sizeof *relay) : NULL;
     for (size_t i = 0; relay && i < n; i++)
@@ -671,7 +674,68 @@ int replica_submit(node_replica_t *r, const ProtobufCBinaryData *txs, size_t n,
         }
     }
     free(relay);
-    return HM_OK;
+}
+
+int replica_submit(node_replica_t *r, const ProtobufCBinaryData *txs, size_t n,
+                   mempool_result_t *results)
+{
+    int rc = replica_admit(r, txs, n, results);
+    if (rc == HM_OK)
+        replica_relay(r, txs, results, n);
+    return rc;
+}
+
+struct async_submit {
+    node_replica_t *r;
+    replica_submit_done_fn done;
+    replica_submit_drop_fn drop;
+    void *arg;
+};
+
+static void async_done(void *arg, const ProtobufCBinaryData *txs, const mempool_checked_t *checked,
+                       size_t n)
+{
+    struct async_submit *a = arg;
+    node_replica_t *r = a->r;
+    mempool_result_t *results = calloc(n ? n : 1, sizeof *results);
+    int rc = results ? mempool_add_checked(r->o.mempool, txs, n, checked, results)
+                     : HM_ERR_NOMEM;
+    if (rc == HM_OK) {
+        replica_drop_committed(r, results, n);
+        replica_relay(r, txs, results, n);
+    }
+    a->done(a->arg, rc == HM_OK ? results : NULL, n, rc);
+    free(results);
+    free(a);
+}
+
+static void async_drop(void *arg)
+{
+    struct async_submit *a = arg;
+    if (a->drop)
+        a->drop(a->arg);
+    free(a);
+}
+
+int replica_submit_async(node_replica_t *r, const ProtobufCBinaryData *txs, size_t n,
+                         replica_submit_done_fn done, replica_submit_drop_fn drop, void *arg)
+{
+    struct async_submit *a = calloc(1, sizeof *a);
+    if (!a)
+        return HM_ERR_NOMEM;
+    *a = (struct async_submit){r, done, drop, arg};
+    int rc = verifier_submit(r->verifier, txs, n, async_done, async_drop, a);
+    if (rc != HM_OK)
+        free(a);
+    return rc;
+}
+
+static void replica_verifier_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    node_replica_t *r = arg;
+    verifier_collect(r->verifier);
 }
 
 /* ------------------------------------------------------------- inputs */
@@ -681,7 +745,6 @@ void replica_on_envelope(node_replica_t *r, const p2p_peer_info_t *peer,
 {
     if (r->failed)
         return;
-    byz_on_recv(r->byz, peer->validator_index, bytes, len);
     switch (env->msg_case) {
     case HALLMARK__ENVELOPE__MSG_PREPREPARE:
     case HALLMARK__ENVELOPE__MSG_VOTE:
@@ -799,12 +862,15 @@ int replica_new(node_replica_t **out, const replica_options_t *opt)
         rc = HM_ERR_NOMEM;
         goto done;
     }
-    byz_options_t bo = {r->o.base, r->o.p2p, r->core, r->o.chain, r->o.pbft.vs,
-                        r->o.pbft.seckey, {0}, r->peer_of};
-    memcpy(bo.chain_id, r->o.pbft.chain_id, 32);
-    rc = byz_new(&r->byz, &bo);
-    if (rc == HM_OK)
-        rc = replica_load_records(r, &kinds, &datas, &lens, &nrec);
+    if ((rc = verifier_new(&r->verifier, r->o.pbft.chain_id, 0)) != HM_OK)
+        goto done;
+    r->verifier_ev = event_new(r->o.base, verifier_fd(r->verifier), EV_READ | EV_PERSIST,
+                               replica_verifier_cb, r);
+    if (!r->verifier_ev || event_add(r->verifier_ev, NULL) != 0) {
+        rc = HM_ERR_NOMEM;
+        goto done;
+    }
+    rc = replica_load_records(r, &kinds, &datas, &lens, &nrec);
     if (rc == HM_OK)
         rc = replica_committed_bytes(r, &committed, &committed_len);
     if (rc != HM_OK)
@@ -856,7 +922,9 @@ void replica_free(node_replica_t *r)
             event_free(r->timers[id].ev);
     if (r->build_ev)
         event_free(r->build_ev);
-    byz_free(r->byz);
+    if (r->verifier_ev)
+        event_free(r->verifier_ev);
+    verifier_free(r->verifier); /* batches not collected go to their drop */
     pbft_free(&r->core);
     pbft_outbox_free(&r->out);
     free(r->recs);

@@ -66,6 +66,20 @@ void replica_on_peer(node_replica_t *r, const p2p_peer_info_t *peer, bool connec
 int replica_submit(node_replica_t *r, const ProtobufCBinaryData *txs, size_t n,
                    mempool_result_t *results) HM_WUR;
 
+/* replica_submit with the checks (decode, signatures) on a background
+ * thread (node/verifier) so the loop keeps executing blocks meanwhile.
+ * done runs later on the loop's thread, in submission order, with the
+ * verdicts (results NULL and rc != HM_OK only on allocation failure);
+ * drop instead when the replica is freed first (it must not touch the
+ * replica). HM_ERR_LIMIT when too many txs wait for their checks (nothing
+ * queued, no callback). txs are copied. */
+typedef void (*replica_submit_done_fn)(void *arg, const mempool_result_t *results, size_t n,
+                                       int rc);
+typedef void (*replica_submit_drop_fn)(void *arg);
+int replica_submit_async(node_replica_t *r, const ProtobufCBinaryData *txs, size_t n,
+                         replica_submit_done_fn done, replica_submit_drop_fn drop,
+                         void *arg) HM_WUR;
+
 void replica_status(const node_replica_t *r, pbft_status_t *out);
 
 /* A fatal storage error stops the replica (it stops voting and committing);

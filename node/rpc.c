@@ -86,6 +86,7 @@ struct rpc {
     rpc_conn_t **htab;               /* evcon -> conn */
     size_t hmask;
     size_t n_conns; /* pending + adopted */
+    rpc_request_t *deferred; /* handed out by rpc_defer, not yet answered */
     rpc_conn_t *closing;
     bool closing_seen;
     ratelog_t log_evict, log_timeout;
@@ -104,6 +105,12 @@ struct rpc_request {
     uint8_t *body;
     size_t body_len;
     json_t *json;
+    /* rpc_defer: on the original, handed_off; the heap copy is deferred,
+     * linked in rpc->deferred while the server lives (rpc NULL after), and
+     * gone once evhttp has freed (or will free) its evhttp_request. */
+    bool handed_off, deferred, gone;
+    struct evhttp_connection *evcon;
+    rpc_request_t *dprev, *dnext;
 };
 
 static uint64_t now_ms(void)
@@ -210,8 +217,75 @@ int rpc_route(rpc_t *r, rpc_method_t method, const char *pattern, rpc_handler_fn
 
 /* ---- replies --------------------------------------------------------- */
 
+static void deferred_unlink(rpc_request_t *d)
+{
+    if (d->rpc) {
+        if (d->dprev)
+            d->dprev->dnext = d->dnext;
+        else
+            d->rpc->deferred = d->dnext;
+        if (d->dnext)
+            d->dnext->dprev = d->dprev;
+    }
+    d->rpc = NULL;
+    d->dprev = d->dnext = NULL;
+}
+
+static void send_reply_now(rpc_request_t *q, int status, const char *ctype, const void *data,
+                           size_t len);
+
 static void send_reply(rpc_request_t *q, int status, const char *ctype, const void *data,
                        size_t len)
+{
+    if (!q->deferred) {
+        send_reply_now(q, status, ctype, data, len);
+        return;
+    }
+    /* a deferred handle: answered (unless the client is gone) and freed */
+    if (!q->gone && !q->replied)
+        send_reply_now(q, status, ctype, data, len);
+    deferred_unlink(q);
+    free(q);
+}
+
+rpc_request_t *rpc_defer(rpc_request_t *q)
+{
+    if (q->replied || q->deferred || q->handed_off)
+        return NULL;
+    rpc_request_t *d = calloc(1, sizeof *d);
+    if (!d)
+        return NULL;
+    d->rpc = q->rpc;
+    d->req = q->req;
+    d->deferred = true;
+    d->evcon = evhttp_request_get_connection(q->req);
+    d->dnext = d->rpc->deferred;
+    if (d->dnext)
+        d->dnext->dprev = d;
+    d->rpc->deferred = d;
+    q->handed_off = true;
+    return d;
+}
+
+void rpc_abandon(rpc_request_t *d)
+{
+    if (!d)
+        return;
+    rpc_reply_error(d, 503, "unavailable", "the node is shutting down"); /* frees d */
+}
+
+/* evhttp is closing evcon: its deferred requests still attached to it are
+ * freed with it (a request whose client left while it was deferred was
+ * detached by evhttp first and stays ours: replying frees it). */
+static void deferred_conn_closed(rpc_t *r, struct evhttp_connection *evcon)
+{
+    for (rpc_request_t *d = r->deferred; d; d = d->dnext)
+        if (d->evcon == evcon && !d->gone && evhttp_request_get_connection(d->req) != NULL)
+            d->gone = true;
+}
+
+static void send_reply_now(rpc_request_t *q, int status, const char *ctype, const void *data,
+                           size_t len)
 {
     if (q->replied)
         return;
@@ -398,7 +472,7 @@ static void conn_closed_cb(struct evhttp_connection *evcon, void *arg)
 {
     rpc_conn_t *c = arg;
     rpc_t *r = c->rpc;
-    (void)evcon;
+    deferred_conn_closed(r, evcon);
     if (c == r->closing)
         r->closing_seen = true;
     conn_release(r, c);
@@ -413,6 +487,7 @@ static void conn_close(rpc_t *r, rpc_conn_t *c)
     }
     r->closing = c;
     r->closing_seen = false;
+    deferred_conn_closed(r, c->evcon); /* evhttp may not call closecb */
     evhttp_connection_free(c->evcon);
     if (!r->closing_seen)
         conn_release(r, c); /* evhttp did not report the close: release it here */
@@ -731,7 +806,7 @@ static void dispatch(struct evhttp_request *req, void *arg)
             q.pvalues[q.n_params++] = v;
         }
         rt->fn(rt->arg, &q);
-        if (!q.replied) {
+        if (!q.replied && !q.handed_off) {
             HM_LOG_ERR("rpc", "handler for %s did not reply", rt->pattern);
             rpc_reply_error(&q, 500, "internal", "the handler did not reply");
         }
@@ -865,8 +940,19 @@ void rpc_free(rpc_t *r)
 {
     if (!r)
         return;
+    /* deferred requests whose client left are ours to free; the others go
+     * with their connections (closecb marks them gone) */
+    for (rpc_request_t *d = r->deferred; d; d = d->dnext)
+        if (!d->gone && evhttp_request_get_connection(d->req) == NULL) {
+            evhttp_request_free(d->req);
+            d->gone = true;
+        }
     if (r->http)
         evhttp_free(r->http); /* frees the listener and every connection (closecb) */
+    while (r->deferred) {
+        r->deferred->gone = true;
+        deferred_unlink(r->deferred);
+    }
     while (r->pending) {
         rpc_conn_t *c = r->pending;
         r->pending = c->next;

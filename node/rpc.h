@@ -37,9 +37,9 @@
  * written by rpc_start and removed by rpc_free.
  *
  * Threading: evhttp runs on the event_base's thread; handlers run there and
- * reply exactly once before returning (a handler that does not reply gets a
- * 500 sent for it; a second reply is ignored). Asynchronous replies are not
- * supported yet. Depends on lib/, libevent (evhttp), jansson. */
+ * reply exactly once — before returning (a handler that does not reply gets
+ * a 500 sent for it; a second reply is ignored), or later through
+ * rpc_defer. Depends on lib/, libevent (evhttp), jansson. */
 #ifndef HM_NODE_RPC_H
 #define HM_NODE_RPC_H
 
@@ -133,5 +133,16 @@ void rpc_reply_error(rpc_request_t *req, int status, const char *code, const cha
 /* Reply with arbitrary bytes (e.g. Prometheus text, protobuf). */
 void rpc_reply_raw(rpc_request_t *req, int status, const char *content_type, const void *data,
                    size_t len);
+
+/* Answer later: returns a deferred handle for req (NULL on allocation
+ * failure: reply to req as usual). The handler then returns without
+ * replying; one later rpc_reply_* on the handle (on the loop's thread)
+ * answers the client and frees the handle — or rpc_abandon frees it,
+ * answering 503 if the client still waits. Only the reply functions may be
+ * used on the handle (params and body went with the handler). When the
+ * client goes away, or the server is freed, first, the reply is discarded
+ * but the handle stays valid until that reply or rpc_abandon. */
+rpc_request_t *rpc_defer(rpc_request_t *req);
+void rpc_abandon(rpc_request_t *deferred);
 
 #endif

@@ -10,6 +10,7 @@
 #include "lib/codec.h"
 #include "lib/log.h"
 #include "lib/tx.h"
+#include "node/byzantine.h"
 #include "node/crashpoint.h"
 #include "node/verifier.h"
 
@@ -48,6 +49,7 @@ struct node_replica {
      * executes blocks (replica_submit_async) */
     node_verifier_t *verifier;
     struct event *verifier_ev;
+    node_byz_t *byz; /* test builds: HM_BYZANTINE misbehaviour (NULL: honest) */
 };
 
 static uint64_t now_ms(void)
@@ -281,6 +283,8 @@ static void replica_flush(node_replica_t *r);
 
 static void replica_send(node_replica_t *r, int peer, const uint8_t *data, size_t len)
 {
+    if (byz_on_send(r->byz, peer, data, len))
+        return;
     if (peer == PBFT_PEER_ALL) {
         for (size_t i = 0; i < r->o.pbft.vs->n; i++)
             if (r->peer_of[i] && p2p_send_bytes(r->o.p2p, r->peer_of[i], data, len) != HM_OK)
@@ -745,6 +749,7 @@ void replica_on_envelope(node_replica_t *r, const p2p_peer_info_t *peer,
 {
     if (r->failed)
         return;
+    byz_on_recv(r->byz, peer->validator_index, bytes, len);
     switch (env->msg_case) {
     case HALLMARK__ENVELOPE__MSG_PREPREPARE:
     case HALLMARK__ENVELOPE__MSG_VOTE:
@@ -870,7 +875,12 @@ int replica_new(node_replica_t **out, const replica_options_t *opt)
         rc = HM_ERR_NOMEM;
         goto done;
     }
-    rc = replica_load_records(r, &kinds, &datas, &lens, &nrec);
+    byz_options_t bo = {r->o.base, r->o.p2p, r->core, r->o.chain, r->o.pbft.vs,
+                        r->o.pbft.seckey, {0}, r->peer_of};
+    memcpy(bo.chain_id, r->o.pbft.chain_id, 32);
+    rc = byz_new(&r->byz, &bo);
+    if (rc == HM_OK)
+        rc = replica_load_records(r, &kinds, &datas, &lens, &nrec);
     if (rc == HM_OK)
         rc = replica_committed_bytes(r, &committed, &committed_len);
     if (rc != HM_OK)
@@ -925,6 +935,7 @@ void replica_free(node_replica_t *r)
     if (r->verifier_ev)
         event_free(r->verifier_ev);
     verifier_free(r->verifier); /* batches not collected go to their drop */
+    byz_free(r->byz);
     pbft_free(&r->core);
     pbft_outbox_free(&r->out);
     free(r->recs);

@@ -454,6 +454,16 @@ static bool conn_alive(const rpc_conn_t *c)
     return ecb && arg && arg == (void *)c->evcon;
 }
 
+/* Whether a reply deferred by rpc_defer is still owed on evcon: the node
+ * is working on its answer, the client is not idle. */
+static bool conn_awaits_reply(const rpc_t *r, const struct evhttp_connection *evcon)
+{
+    for (const rpc_request_t *d = r->deferred; d; d = d->dnext)
+        if (d->evcon == evcon && !d->gone)
+            return true;
+    return false;
+}
+
 /* Forget an adopted c (evhttp has closed it or is closing it). */
 static void conn_release(rpc_t *r, rpc_conn_t *c)
 {
@@ -547,8 +557,12 @@ static void conns_adopt_cb(evutil_socket_t fd, short what, void *arg)
         evhttp_connection_set_closecb(c->evcon, conn_closed_cb, c);
     }
     uint64_t now = now_ms();
-    while (r->n_conns > r->max_conns && r->lru_head && r->lru_head != r->lru_tail) {
-        rpc_conn_t *old = r->lru_head;
+    while (r->n_conns > r->max_conns) {
+        rpc_conn_t *old = r->lru_head; /* the least recently active not owed a reply */
+        while (old && old != r->lru_tail && conn_awaits_reply(r, old->evcon))
+            old = old->next;
+        if (!old || old == r->lru_tail)
+            break; /* all busy: the accept burst guard bounds the excess */
         uint64_t more = 0;
         char mbuf[96];
         r->n_evicted++;
@@ -586,6 +600,8 @@ static void conns_sweep_cb(evutil_socket_t fd, short what, void *arg)
             continue;
         if (evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
             continue; /* a reply still going out: evhttp's write timeout bounds it */
+        if (now - c->active_ms < 2 * (uint64_t)r->timeout_ms && conn_awaits_reply(r, c->evcon))
+            continue; /* a deferred reply still being worked on: more time */
         conn_close(r, c);
         closed++;
     }

@@ -16,12 +16,13 @@
  *     over RPC_MAX_HEADERS_BYTES are refused the same way;
  *   - a connection must deliver a complete request within
  *     request_timeout_ms of connecting or of its previous request, else it
- *     is closed (slowloris, idle keep-alive); the same time bounds a stalled
- *     read or write;
+ *     is closed (slowloris, idle keep-alive); one owed a deferred reply
+ *     (rpc_defer) gets twice that; twice that bounds a stalled write;
  *   - at most max_connections connections: a new one closes the least
  *     recently active one (the connection with the oldest accept or last
- *     complete request), so a flood of silent connections cannot lock out a
- *     client that sends a request;
+ *     complete request; one owed a deferred reply is passed over), so a
+ *     flood of silent connections cannot lock out a client that sends a
+ *     request;
  *   - when accept() fails (out of file descriptors) the listener pauses
  *     until the next sweep (at most RPC_SWEEP_MAX_MS) instead of spinning.
  * Descriptors: at most max_connections + RPC_ACCEPT_BURST. Memory: about

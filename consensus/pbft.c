@@ -28,6 +28,7 @@
 #define VIEW_WINDOW 64u   /* votes accepted up to this many views ahead/behind */
 #define VIEW_MAX (UINT64_MAX / 4)
 #define MAX_TIMEOUT_SHIFT 4u
+#define CATCHUP_FINAL_DIV 8u /* retry a block proven final this much sooner */
 
 typedef struct {
     bool used;
@@ -109,9 +110,10 @@ struct pbft {
     uint8_t pp_sig[64];
     uint8_t *rtx[4]; /* envelopes to retransmit: proposal, prepare, commit, view-change */
     size_t rtx_len[4];
-    uint8_t *stash; /* a proposal waiting for execution of its parent */
-    size_t stash_len;
+    uint8_t *stash; /* a proposal waiting for execution of its parent, or */
+    size_t stash_len; /* one for the next height, come while we finish this one */
     int stash_from;
+    uint64_t stash_height;
 
     vote_ent_t *pool;
     blk_ent_t blocks[BLK_CACHE];
@@ -121,6 +123,7 @@ struct pbft {
     bool catchup_out;
     uint64_t catchup_target;
     int catchup_peer;
+    uint64_t catchup_final; /* last height fetched at once because a quorum proved it final */
 };
 
 enum { RTX_PROP = 0, RTX_PREPARE = 1, RTX_COMMIT = 2, RTX_VC = 3 };
@@ -628,7 +631,14 @@ static void request_catchup(pbft_t *p, pbft_outbox_t *o, int peer, uint64_t to)
     e->height = p->height + 1;
     e->to_height = p->catchup_target;
     p->catchup_out = true;
-    timer_set(o, PBFT_TIMER_CATCHUP, p->cfg.catchup_timeout_ms);
+    /* a block a commit quorum proved final is held by every signer (the
+     * honest ones commit it within a round trip): a request that brought
+     * nothing (it came before the peer committed, or the peer lies) is
+     * retried soon, at the next validator */
+    uint64_t ms = p->cfg.catchup_timeout_ms;
+    if (p->catchup_final == inflight(p) && ms / CATCHUP_FINAL_DIV > 0)
+        ms /= CATCHUP_FINAL_DIV;
+    timer_set(o, PBFT_TIMER_CATCHUP, ms);
 }
 
 /* ------------------------------------------------------- commit + advance */
@@ -689,7 +699,7 @@ static void advance(pbft_t *p, pbft_outbox_t *o, const uint8_t hash[32], uint64_
         p->catchup_out = false;
         timer_cancel(o, PBFT_TIMER_CATCHUP);
     }
-    if (p->stash_len) { /* a held proposal for a finished height is dead */
+    if (p->stash_len && p->stash_height <= p->height) { /* for a finished height: dead */
         free(p->stash);
         p->stash = NULL;
         p->stash_len = 0;
@@ -751,6 +761,13 @@ static bool try_commit(pbft_t *p, pbft_outbox_t *o)
         blk_ent_t *b = blk_find(p, c->digest);
         if (!b) { /* final, but we lack the block: fetch it */
             int peer = who[0] == p->me && k > 1 ? who[1] : who[0];
+            /* ask a signer now, once per height, even when a request is
+             * out: that one may chase a height a single (Byzantine) peer
+             * claimed and would hold this up until the catch-up timeout */
+            if (p->catchup_final != H) {
+                p->catchup_final = H;
+                p->catchup_out = false;
+            }
             request_catchup(p, o, peer, H);
             return false;
         }
@@ -1185,10 +1202,11 @@ static void check_new_view(pbft_t *p, pbft_outbox_t *o)
 
 /* --------------------------------------------------------------- handlers */
 
-static void stash_msg(pbft_t *p, int from, const uint8_t *env, size_t len)
+static void stash_msg(pbft_t *p, int from, const uint8_t *env, size_t len, uint64_t height)
 {
     set_bytes(&p->stash, &p->stash_len, env, len);
     p->stash_from = from;
+    p->stash_height = height;
 }
 
 static pbft_reason_t handle_vote(pbft_t *p, pbft_outbox_t *o, const Hallmark__Vote *v)
@@ -1259,11 +1277,17 @@ static pbft_reason_t handle_preprepare(pbft_t *p, pbft_outbox_t *o, int from,
                           PBFT_PHASE_PREPREPARE, v->view, v->height, v->digest.data))
         return PBFT_REJ_SIGNATURE;
     if (v->height > inflight(p)) {
+        /* the next height's proposal, come before this height is final
+         * here (we lag, e.g. fetching a block): hold it, or this replica
+         * misses that height until the primary retransmits (one status
+         * interval, as long as a view timeout) */
+        if (v->height == inflight(p) + 1 && !(p->stash_len && p->stash_height == inflight(p)))
+            stash_msg(p, from, env, env_len, v->height);
         request_catchup(p, o, vi, v->height - 1);
         return PBFT_REJ_FUTURE_HEIGHT;
     }
     if (!exec_ready(p)) {
-        stash_msg(p, from, env, env_len);
+        stash_msg(p, from, env, env_len, v->height);
         return PBFT_REJ_NOT_EXECUTED;
     }
     pbft_reason_t r = check_block(p, pp->block.data, pp->block.len, v->view, true,
@@ -1500,7 +1524,7 @@ static pbft_reason_t handle_new_view(pbft_t *p, pbft_outbox_t *o, int from,
         goto done;
     }
     if (!exec_ready(p)) {
-        stash_msg(p, from, env, env_len);
+        stash_msg(p, from, env, env_len, pv->height);
         r = PBFT_REJ_NOT_EXECUTED;
         goto done;
     }

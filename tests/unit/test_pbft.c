@@ -375,6 +375,54 @@ static void test_not_executed_is_held(void **state)
     fx_free(&fx);
 }
 
+/* The next height's proposal, come while this height is not final here
+ * yet (a lagging replica), is held and taken once this height executes. */
+static void test_next_height_proposal_is_held(void **state)
+{
+    (void)state;
+    fx_t fx;
+    fx_start(&fx, ME, true, NULL, NULL, NULL, 0);
+    static const uint8_t SR1[32] = {0x33}, RR1[32] = {0x44};
+    blk_spec_t s1 = spec_default();
+    size_t bl1, el;
+    uint8_t h1[32], h2[32];
+    uint8_t *b1 = make_block(&s1, &bl1, h1);
+    blk_spec_t s2 = spec_default();
+    s2.height = 2;
+    s2.time = 3000;
+    s2.prev = h1;
+    s2.state = SR1;
+    s2.results = RR1;
+    size_t bl2;
+    uint8_t *b2 = make_block(&s2, &bl2, h2);
+    assert_int_equal(feed(&fx, pp_env(&el, 0, 0, 2, b2, bl2, h2), &el), PBFT_REJ_FUTURE_HEIGHT);
+    free(b2);
+    /* height 1 becomes final here: pre-prepare, prepares, commits */
+    assert_int_equal(feed(&fx, pp_env(&el, 0, 0, 1, b1, bl1, h1), &el), PBFT_OK);
+    free(b1);
+    assert_int_equal(feed(&fx, vote_env(&el, 2, PBFT_PHASE_PREPARE, 0, 1, h1), &el), PBFT_OK);
+    assert_int_equal(feed(&fx, vote_env(&el, 2, PBFT_PHASE_COMMIT, 0, 1, h1), &el), PBFT_OK);
+    assert_int_equal(feed(&fx, vote_env(&el, 3, PBFT_PHASE_COMMIT, 0, 1, h1), &el), PBFT_OK);
+    assert_int_equal(count_kind(&fx, PBFT_OUT_COMMIT), 1);
+    pbft_outbox_clear(&fx.o);
+    pbft_on_executed(fx.p, &fx.o, NOW, 1, SR1, RR1);
+    /* the held proposal of height 2 got its PREPARE */
+    bool prepared = false;
+    for (size_t i = 0; i < fx.o.n; i++) {
+        Hallmark__Envelope *e = NULL;
+        if (fx.o.v[i].kind != PBFT_OUT_SEND ||
+            hm_decode_envelope(&e, fx.o.v[i].data, fx.o.v[i].len) != HM_OK)
+            continue;
+        if (e->msg_case == HALLMARK__ENVELOPE__MSG_VOTE && e->vote->height == 2 &&
+            e->vote->phase == (Hallmark__VotePhase)PBFT_PHASE_PREPARE &&
+            memcmp(e->vote->digest.data, h2, 32) == 0)
+            prepared = true;
+        hm_free_envelope(e);
+    }
+    assert_true(prepared);
+    fx_free(&fx);
+}
+
 /* ----------------------------------------------------------- normal case */
 
 static void test_normal_case_commit(void **state)
@@ -669,6 +717,46 @@ static void test_new_view(void **state)
     fx_free(&rep);
 }
 
+/* A block a commit quorum proves final is fetched at once, even while a
+ * catch-up request chases a height one validator claimed (a Byzantine one
+ * can claim any height with a signed vote); once per height, and retried
+ * soon when nothing comes back. */
+static void test_final_block_fetched_despite_claim(void **state)
+{
+    (void)state;
+    fx_t fx;
+    fx_start(&fx, ME, true, NULL, NULL, NULL, 0);
+    size_t len;
+    uint8_t d[32] = {7};
+    assert_int_equal(feed(&fx, vote_env(&len, 0, PBFT_PHASE_COMMIT, 0, 900, d), &len),
+                     PBFT_REJ_FUTURE_HEIGHT);
+    assert_int_equal(count_kind(&fx, PBFT_OUT_REQUEST), 1); /* out, chasing 899 */
+    pbft_outbox_clear(&fx.o);
+    assert_int_equal(feed(&fx, vote_env(&len, 0, PBFT_PHASE_COMMIT, 0, 1, d), &len), PBFT_OK);
+    assert_int_equal(feed(&fx, vote_env(&len, 2, PBFT_PHASE_COMMIT, 0, 1, d), &len), PBFT_OK);
+    assert_int_equal(count_kind(&fx, PBFT_OUT_REQUEST), 0);
+    assert_int_equal(feed(&fx, vote_env(&len, 3, PBFT_PHASE_COMMIT, 0, 1, d), &len), PBFT_OK);
+    assert_int_equal(count_kind(&fx, PBFT_OUT_REQUEST), 1); /* 2f+1 commits: ask now */
+    bool found = false, soon = false;
+    for (size_t i = 0; i < fx.o.n; i++) {
+        if (fx.o.v[i].kind == PBFT_OUT_REQUEST) {
+            assert_int_equal(fx.o.v[i].height, 1);
+            assert_true(fx.o.v[i].peer != ME);
+            found = true;
+        }
+        /* retried well before the catch-up timeout (2 s) if nothing comes */
+        if (fx.o.v[i].kind == PBFT_OUT_TIMER_SET && fx.o.v[i].timer == PBFT_TIMER_CATCHUP)
+            soon = fx.o.v[i].ms == 250;
+    }
+    assert_true(found);
+    assert_true(soon);
+    pbft_outbox_clear(&fx.o);
+    /* more votes at that height do not ask again */
+    assert_int_equal(feed(&fx, vote_env(&len, 2, PBFT_PHASE_PREPARE, 0, 1, d), &len), PBFT_OK);
+    assert_int_equal(count_kind(&fx, PBFT_OUT_REQUEST), 0);
+    fx_free(&fx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -676,11 +764,13 @@ int main(void)
         cmocka_unit_test(test_preprepare_header_rules),
         cmocka_unit_test(test_preprepare_rules),
         cmocka_unit_test(test_not_executed_is_held),
+        cmocka_unit_test(test_next_height_proposal_is_held),
         cmocka_unit_test(test_normal_case_commit),
         cmocka_unit_test(test_primary_builds),
         cmocka_unit_test(test_restart_never_equivocates),
         cmocka_unit_test(test_view_change_rules),
         cmocka_unit_test(test_new_view),
+        cmocka_unit_test(test_final_block_fetched_despite_claim),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

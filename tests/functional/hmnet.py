@@ -318,3 +318,27 @@ class Network:
             n.stop(signal.SIGKILL)
         if not self.keep:
             shutil.rmtree(self.root, ignore_errors=True)
+
+
+def vm_rss_kb(pid):
+    """Resident set size of process pid in kB (VmRSS from /proc), or None
+    when it cannot be read (process gone, not Linux)."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def tx_locations(node, txids):
+    """{txid: (height, index, applied)} as node's /v1/tx reports each
+    committed txid; a txid not committed there is left out."""
+    out = {}
+    for txid in txids:
+        code, st = node.rpc("GET", "/v1/tx/" + txid, timeout=20)
+        if code == 200 and st.get("status") == "committed":
+            out[txid] = (st["height"], st["index"], st.get("applied"))
+    return out

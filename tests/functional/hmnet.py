@@ -86,12 +86,18 @@ def wait(pred, timeout, step=0.1):
         time.sleep(step)
 
 
-def headers(node, upto):
-    """[(height, hash, state_root)] of heights 1..upto from a node's API."""
-    code, body = node.rpc("GET", "/v1/headers?from=1&to=%d" % upto, timeout=20)
-    if code != 200:
-        return None
-    return [(h["height"], h["hash"], h["fields"]["state_root"]) for h in body["headers"]]
+def headers(node, upto, page=1000):
+    """[(height, hash, state_root)] of heights 1..upto from a node's API,
+    in pages (the API returns at most 1,000 headers per call)."""
+    out = []
+    while len(out) < upto:
+        lo = len(out) + 1
+        code, body = node.rpc("GET", "/v1/headers?from=%d&to=%d" % (lo, min(upto, lo + page - 1)),
+                              timeout=20)
+        if code != 200 or not body["headers"]:
+            return None
+        out.extend((h["height"], h["hash"], h["fields"]["state_root"]) for h in body["headers"])
+    return out
 
 
 def agree(nodes):

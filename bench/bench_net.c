@@ -1289,6 +1289,15 @@ static int cmd_net(int argc, char **argv, const char *self)
             nonempty += pl.bn[b] > 0;
         }
     double tps = (double)in_win / win;
+    /* gaps between consecutive blocks seen committed in the window: where
+     * the latency tail comes from (a slow block holds up every tx behind it) */
+    double *gap = xcalloc(pl.nb ? pl.nb : 1, sizeof *gap);
+    size_t ngap = 0;
+    for (size_t b = 1; b < pl.nb; b++)
+        if (pl.bt[b - 1] >= t0 && pl.bt[b] <= t0 + win)
+            gap[ngap++] = pl.bt[b] - pl.bt[b - 1];
+    qsort(gap, ngap, sizeof *gap, cmp_d);
+#define GAP(p) (ngap ? gap[(size_t)((double)(ngap - 1) * (p))] * 1000.0 : 0.0)
     /* view changes and peak RSS, before the nodes stop */
     long long vcs = 0;
     long rss_max = 0;
@@ -1360,6 +1369,10 @@ static int cmd_net(int argc, char **argv, const char *self)
                "(%ld cores / %.0f us per tx summed over nodes)\n",
                cpu_list, (double)cores * (double)committed_all / cpu_sum, cores,
                cpu_sum * 1e6 / (double)committed_all);
+    printf("block interval at validator 0 (ms): p50 %.1f  p90 %.1f  p99 %.1f  max %.1f\n", GAP(0.5),
+           GAP(0.9), GAP(0.99), GAP(1.0));
+#undef GAP
+    free(gap);
     printf("view changes: %lld (sum over validators)\n", vcs);
     printf("peak RSS per node (VmHWM, MiB): %s (max %ld)\n", rss_list, rss_max / 1024);
     printf("applied: %zu of %zu sampled committed txs (%.1f%%); rejected %.1f%%\n", applied,

@@ -641,11 +641,11 @@ int store_open(hm_store_t **out, const char *dir, const store_options_t *opts)
     leveldb_options_set_paranoid_checks(s->opts, 1);
     leveldb_options_set_cache(s->opts, s->cache);
     leveldb_options_set_filter_policy(s->opts, (leveldb_filterpolicy_t *)s->filter);
-    /* 16 MiB memtables: a block's batch (about 50 entries per tx, mostly SMT
-     * nodes under random keys) inserts into a skiplist whose depth and CPU
-     * cache misses grow with its size; 64 MiB cost 40% more main-thread CPU
-     * per tx at 200-tx blocks and nothing at 2,000 (doc/benchmarks.md). */
-    leveldb_options_set_write_buffer_size(s->opts, 16u << 20);
+    /* 64 MiB memtables. 16 MiB made a small block's inserts cheaper for the
+     * committing thread, but end to end the node spent ~12% more CPU per tx
+     * at one node (more flushes and compaction) and no less at four
+     * (doc/benchmarks.md, "LevelDB memtable size"). */
+    leveldb_options_set_write_buffer_size(s->opts, 64u << 20);
     leveldb_options_set_max_file_size(s->opts, 16u << 20);
     leveldb_options_set_max_open_files(s->opts, STORE_MAX_OPEN_FILES);
     leveldb_options_set_compression(s->opts, leveldb_no_compression);

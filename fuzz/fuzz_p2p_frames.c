@@ -13,8 +13,9 @@
  *
  * Invariant: the node does exactly what DESIGN §8 / node/p2p.h specify,
  * computed here from the bytes (a differential model of the framing): frames
- * are a 4-byte big-endian length L with 0 < L <= HM_MAX_FRAME_BYTES then L
- * bytes of Envelope; the first must be a Hello for our chain id carrying
+ * are a 4-byte big-endian length L with 0 < L <= HM_MAX_FRAME_BYTES
+ * (P2P_MAX_HELLO_BYTES until the Hello is accepted) then L bytes of
+ * Envelope; the first must be a Hello for our chain id carrying
  * validator 1's node key (else the connection is closed); a bad length, an
  * undecodable or empty envelope, or a second Hello closes the connection;
  * every other frame is delivered, in order and byte for byte, to the
@@ -240,7 +241,7 @@ static void model(const uint8_t *d, size_t size, expect_t *e)
             return; /* an incomplete length: wait for more */
         uint32_t len = ((uint32_t)d[pos] << 24) | ((uint32_t)d[pos + 1] << 16) |
                        ((uint32_t)d[pos + 2] << 8) | d[pos + 3];
-        if (len == 0 || len > HM_MAX_FRAME_BYTES) {
+        if (len == 0 || len > (ready ? HM_MAX_FRAME_BYTES : P2P_MAX_HELLO_BYTES)) {
             e->closes = true;
             return;
         }
@@ -371,6 +372,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     }
     HM_FUZZ_CHECK(cl.connected || cl.closed);
+    if (!cl.closed && !e.closes) {
+        /* nothing more may happen: let the node read all of it, then see
+         * that it neither closed nor delivered more (loopback: once our
+         * output is in the kernel, a few loop turns process it) */
+        double end = now_s() + DEADLINE_S;
+        while (cl.bev && evbuffer_get_length(bufferevent_get_output(cl.bev)) > 0 && now_s() < end)
+            event_base_loop(base, EVLOOP_ONCE);
+        for (int i = 0; i < 20 && !cl.closed; i++)
+            event_base_loop(base, EVLOOP_NONBLOCK);
+    }
     /* the node closed exactly when it had to (a close wanted but not seen
      * keeps the loop above waiting until the deadline) */
     if (cl.closed)

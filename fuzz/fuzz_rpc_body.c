@@ -4,7 +4,8 @@
  * The bytes are parsed as node/rpc's rpc_body_json parses a body (jansson,
  * JSON_REJECT_DUPLICATES); a parsed body goes through the endpoints' own
  * body decoder (node/api api_tx_body_decode), once as a single tx and once
- * as a batch, and what it yields into a fresh mempool (node/mempool, the
+ * as a batch, and what it yields into a fresh mempool the way the node
+ * admits it (node/verifier's mempool_check, then mempool_add_checked: the
  * stateless checks every submitted tx meets). Invariants:
  *  - a refused body has a status of 400/413/500, an error code and message,
  *    nothing allocated, and is refused exactly when the spec says (not a hex
@@ -16,7 +17,9 @@
  *    decoded SignedTx re-encodes to a tx with the same txid that verifies
  *    again; a refused tx is never in the mempool (unless another entry
  *    with its txid was admitted); the mempool holds exactly the admitted
- *    txs, in order, byte for byte (or a richer co-signed copy).
+ *    txs, in order, byte for byte (or a richer co-signed copy);
+ *  - mempool_add, the one-thread admission, gives the same verdicts, count
+ *    and bytes.
  * Nothing else changes: no other state is touched. */
 #include <ctype.h>
 #include <jansson.h>
@@ -181,8 +184,28 @@ static void run(const json_t *body, bool batch, const uint8_t chain[32])
             good[k++] = tb.txs[i];
     node_mempool_t *mp = NULL;
     HM_FUZZ_CHECK(mempool_new(&mp, chain, NULL, NULL) == HM_OK);
-    HM_FUZZ_CHECK(mempool_add(mp, good, k, res) == HM_OK);
+    /* the node's path: node/verifier runs mempool_check on each tx, the
+     * loop inserts them with mempool_add_checked */
+    mempool_checked_t *chk = calloc(k ? k : 1, sizeof *chk);
+    HM_FUZZ_CHECK(chk != NULL);
+    for (size_t i = 0; i < k; i++)
+        mempool_check(chain, &good[i], &chk[i]);
+    HM_FUZZ_CHECK(mempool_add_checked(mp, good, k, chk, res) == HM_OK);
     check_mempool(mp, chain, good, res, k);
+    /* mempool_add (admission on one thread) agrees, verdict for verdict */
+    node_mempool_t *mp2 = NULL;
+    mempool_result_t *res2 = calloc(k ? k : 1, sizeof *res2);
+    HM_FUZZ_CHECK(res2 != NULL && mempool_new(&mp2, chain, NULL, NULL) == HM_OK);
+    HM_FUZZ_CHECK(mempool_add(mp2, good, k, res2) == HM_OK);
+    for (size_t i = 0; i < k; i++) {
+        HM_FUZZ_CHECK(res[i].verdict == res2[i].verdict && res[i].has_txid == res2[i].has_txid);
+        HM_FUZZ_CHECK(!res[i].has_txid || memcmp(res[i].txid, res2[i].txid, 32) == 0);
+    }
+    HM_FUZZ_CHECK(mempool_count(mp) == mempool_count(mp2) &&
+                  mempool_bytes(mp) == mempool_bytes(mp2));
+    mempool_free(mp2);
+    free(res2);
+    free(chk);
     mempool_free(mp);
     free(good);
     free(res);

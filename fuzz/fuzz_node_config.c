@@ -1,6 +1,7 @@
 /* Harness: the config parser (node/config) on arbitrary bytes. Invariants:
  * a rejected input leaves no output and explains itself; an accepted one
- * has every integer inside its key's range and every list under its cap. */
+ * has every integer inside its key's range, every list under its cap, and
+ * a path for every file the node needs. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,9 +31,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     HM_FUZZ_CHECK(cfg->n_peers <= CONFIG_MAX_LIST && cfg->n_observers <= CONFIG_MAX_LIST);
     HM_FUZZ_CHECK(cfg->listen && cfg->rpc_bind);
-    char *p = config_path(cfg, cfg->key_file);
-    HM_FUZZ_CHECK(p != NULL);
-    free(p);
+    /* the files the node needs always have a path (an empty value once
+     * left one NULL: the daemon then exited 2 without a word) */
+    const char *need[] = {cfg->genesis_file, cfg->key_file, cfg->tls_cert_file, cfg->tls_key_file};
+    for (size_t i = 0; i < sizeof need / sizeof need[0]; i++) {
+        char *p = config_path(cfg, need[i]);
+        HM_FUZZ_CHECK(p != NULL);
+        free(p);
+    }
     config_free(cfg);
     return 0;
 }

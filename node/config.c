@@ -163,6 +163,12 @@ static int set_value(node_config_t *cfg, const config_key_t *k, const char *v, c
     case CONFIG_STR:
     case CONFIG_PATH: {
         char **s = field;
+        if (k->kind == CONFIG_PATH && !*v && k->def && *k->def) {
+            /* a file the node needs (genesis, keys, TLS): "" left it NULL
+             * and the daemon exited 2 without a word (fuzz_node_config) */
+            seterr(why, whylen, "a path is required (default %s)", k->def);
+            return HM_ERR_INVALID;
+        }
         free(*s);
         *s = NULL;
         if (*v && !(*s = strdup(v)))

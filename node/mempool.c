@@ -164,20 +164,16 @@ bool mempool_has_exact(const node_mempool_t *mp, const uint8_t txid[32], const u
 struct mp_check {
     const node_mempool_t *mp;
     const ProtobufCBinaryData *txs;
-    const uint8_t *chain_id;
-    mempool_result_t *results;
-    size_t *ncosig;
-    hm_hash32_t *signers;
+    mempool_checked_t *out;
 };
 
 /* The stateless checks of one tx. mp, when given, is read (not changed)
  * to skip the signature check of bytes already pending. */
 static void check_one(const node_mempool_t *mp, const uint8_t chain_id[32],
-                      const ProtobufCBinaryData *tx, mempool_result_t *r, size_t *ncosig,
-                      uint8_t signer[32])
+                      const ProtobufCBinaryData *tx, mempool_checked_t *out)
 {
-    memset(r, 0, sizeof *r);
-    *ncosig = 0;
+    mempool_result_t *r = &out->r;
+    memset(out, 0, sizeof *out);
     if (tx->len > HM_MAX_TX_BYTES) {
         r->verdict = MEMPOOL_TOO_LARGE;
         return;
@@ -190,8 +186,8 @@ static void check_one(const node_mempool_t *mp, const uint8_t chain_id[32],
     }
     memcpy(r->txid, t->txid, 32);
     r->has_txid = true;
-    *ncosig = t->stx->n_cosignatures;
-    memcpy(signer, t->tx->signer.data, 32);
+    out->ncosig = t->stx->n_cosignatures;
+    memcpy(out->signer, t->tx->signer.data, 32);
     /* Already pending with exactly these bytes: verified once, and the
      * insert reports it as a duplicate. (The index is only read while the
      * workers run.) */
@@ -206,13 +202,13 @@ static void check_one(const node_mempool_t *mp, const uint8_t chain_id[32],
 static void mp_check_one(void *arg, size_t i)
 {
     struct mp_check *c = arg;
-    check_one(c->mp, c->chain_id, &c->txs[i], &c->results[i], &c->ncosig[i], c->signers[i]);
+    check_one(c->mp, c->mp->chain_id, &c->txs[i], &c->out[i]);
 }
 
 void mempool_check(const uint8_t chain_id[32], const ProtobufCBinaryData *tx,
                    mempool_checked_t *out)
 {
-    check_one(NULL, chain_id, tx, &out->r, &out->ncosig, out->signer);
+    check_one(NULL, chain_id, tx, out);
 }
 
 struct mp_vcheck {
@@ -309,25 +305,17 @@ int mempool_add(node_mempool_t *mp, const ProtobufCBinaryData *txs, size_t n,
 {
     if (n == 0)
         return HM_OK;
-    size_t *ncosig = calloc(n, sizeof *ncosig);
-    hm_hash32_t *signers = calloc(n, sizeof *signers);
-    if (!ncosig || !signers) {
-        free(ncosig);
-        free(signers);
+    mempool_checked_t *checked = calloc(n, sizeof *checked);
+    if (!checked)
         return HM_ERR_NOMEM;
-    }
-    struct mp_check c = {mp, txs, mp->chain_id, results, ncosig, signers};
+    struct mp_check c = {mp, txs, checked};
     if (mp->pool)
         workpool_run(mp->pool, mp_check_one, &c, n);
     else
         for (size_t i = 0; i < n; i++)
             mp_check_one(&c, i);
-    int rc = HM_OK;
-    for (size_t i = 0; i < n && rc == HM_OK; i++)
-        if (results[i].verdict == MEMPOOL_ADMITTED)
-            rc = mp_insert(mp, &txs[i], ncosig[i], signers[i], &results[i]);
-    free(ncosig);
-    free(signers);
+    int rc = mempool_add_checked(mp, txs, n, checked, results);
+    free(checked);
     return rc;
 }
 

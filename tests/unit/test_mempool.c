@@ -1,5 +1,6 @@
 /* Unit tests: node/mempool and node/workpool. */
 #include "tests/unit/testutil.h"
+#include "tests/unit/txfixture.h"
 
 #include "lib/hash.h"
 #include "lib/keys.h"
@@ -16,31 +17,6 @@ static int setup(void **state)
     return 0;
 }
 
-/* A signed Scrap tx. Out: bytes (free()), its txid. */
-static ProtobufCBinaryData make_tx(const uint8_t *chain_id, uint64_t nonce, uint8_t txid[32],
-                                   uint8_t sk_out[32])
-{
-    uint8_t sk[32], pk[32];
-    assert_int_equal(hm_key_generate(sk, pk), HM_OK);
-    Hallmark__Tx tx = HALLMARK__TX__INIT;
-    Hallmark__Scrap scrap = HALLMARK__SCRAP__INIT;
-    char *serials[] = {"S"};
-    scrap.serials = serials;
-    scrap.n_serials = 1;
-    tx.chain_id.data = (uint8_t *)chain_id;
-    tx.chain_id.len = 32;
-    tx.signer.data = pk;
-    tx.signer.len = 32;
-    tx.nonce = nonce;
-    tx.body_case = HALLMARK__TX__BODY_SCRAP;
-    tx.scrap = &scrap;
-    ProtobufCBinaryData b;
-    assert_int_equal(hm_tx_sign(&b.data, &b.len, txid, &tx, sk), HM_OK);
-    if (sk_out)
-        memcpy(sk_out, sk, 32);
-    return b;
-}
-
 static void test_verdicts(void **state)
 {
     (void)state;
@@ -48,9 +24,9 @@ static void test_verdicts(void **state)
     assert_int_equal(mempool_new(&mp, chain, NULL, NULL), HM_OK);
     uint8_t id[5][32];
     ProtobufCBinaryData txs[6];
-    txs[0] = make_tx(chain, 0, id[0], NULL);
-    txs[1] = make_tx(other, 0, id[1], NULL);   /* wrong chain */
-    txs[2] = make_tx(chain, 1, id[2], NULL);
+    txs[0] = tu_scrap_tx(chain, 0, id[0], NULL);
+    txs[1] = tu_scrap_tx(other, 0, id[1], NULL);   /* wrong chain */
+    txs[2] = tu_scrap_tx(chain, 1, id[2], NULL);
     txs[2].data[txs[2].len - 1] ^= 1;           /* signature byte flipped */
     uint8_t junk[] = {0xde, 0xad};
     txs[3].data = junk;
@@ -89,7 +65,7 @@ static void test_caps(void **state)
     uint8_t id[32];
     ProtobufCBinaryData t[4];
     for (int i = 0; i < 4; i++)
-        t[i] = make_tx(chain, (uint64_t)i, id, NULL);
+        t[i] = tu_scrap_tx(chain, (uint64_t)i, id, NULL);
     mempool_limits_t lim = {.max_txs = 2};
     node_mempool_t *mp = NULL;
     assert_int_equal(mempool_new(&mp, chain, &lim, NULL), HM_OK);
@@ -125,7 +101,7 @@ static void test_reap_order_and_remove(void **state)
     hm_hash32_t ids[N];
     mempool_result_t r[N];
     for (int i = 0; i < N; i++)
-        t[i] = make_tx(chain, (uint64_t)i, ids[i], NULL);
+        t[i] = tu_scrap_tx(chain, (uint64_t)i, ids[i], NULL);
     assert_int_equal(mempool_add(mp, t, N, r), HM_OK);
     ProtobufCBinaryData *out = NULL;
     size_t n = 0;
@@ -175,7 +151,7 @@ static void test_richer_copy_replaces(void **state)
     node_mempool_t *mp = NULL;
     assert_int_equal(mempool_new(&mp, chain, NULL, NULL), HM_OK);
     uint8_t id[32], sk[32], co_sk[32], co_pk[32];
-    ProtobufCBinaryData plain = make_tx(chain, 0, id, sk);
+    ProtobufCBinaryData plain = tu_scrap_tx(chain, 0, id, sk);
     assert_int_equal(hm_key_generate(co_sk, co_pk), HM_OK);
     ProtobufCBinaryData rich;
     assert_int_equal(hm_tx_cosign(&rich.data, &rich.len, plain.data, plain.len, co_sk), HM_OK);
@@ -202,7 +178,7 @@ static void test_parallel_matches_serial(void **state)
     ProtobufCBinaryData t[N];
     uint8_t id[32];
     for (int i = 0; i < N; i++) {
-        t[i] = make_tx(i % 7 == 3 ? other : chain, (uint64_t)i, id, NULL);
+        t[i] = tu_scrap_tx(i % 7 == 3 ? other : chain, (uint64_t)i, id, NULL);
         if (i % 5 == 1)
             t[i].data[t[i].len - 2] ^= 4;
     }

@@ -1,6 +1,7 @@
 /* Unit tests: node/verifier (admission checks on a background thread) and
  * mempool_check / mempool_add_checked, the two halves it uses. */
 #include "tests/unit/testutil.h"
+#include "tests/unit/txfixture.h"
 
 #include <poll.h>
 
@@ -18,28 +19,6 @@ static int setup(void **state)
     hm_tagged_hash(chain, HM_TAG_GENESIS, "verifier-test", 13);
     hm_tagged_hash(other, HM_TAG_GENESIS, "other", 5);
     return 0;
-}
-
-/* A signed Scrap tx by a fresh key. Out: bytes (free()), its txid. */
-static ProtobufCBinaryData make_tx(const uint8_t *chain_id, uint64_t nonce, uint8_t txid[32])
-{
-    uint8_t sk[32], pk[32];
-    assert_int_equal(hm_key_generate(sk, pk), HM_OK);
-    Hallmark__Tx tx = HALLMARK__TX__INIT;
-    Hallmark__Scrap scrap = HALLMARK__SCRAP__INIT;
-    char *serials[] = {"S"};
-    scrap.serials = serials;
-    scrap.n_serials = 1;
-    tx.chain_id.data = (uint8_t *)chain_id;
-    tx.chain_id.len = 32;
-    tx.signer.data = pk;
-    tx.signer.len = 32;
-    tx.nonce = nonce;
-    tx.body_case = HALLMARK__TX__BODY_SCRAP;
-    tx.scrap = &scrap;
-    ProtobufCBinaryData b;
-    assert_int_equal(hm_tx_sign(&b.data, &b.len, txid, &tx, sk), HM_OK);
-    return b;
 }
 
 /* What the callbacks saw, in order. */
@@ -97,13 +76,13 @@ static void test_verdicts_and_order(void **state)
         tags[i] = (tag_t){&s, i};
     uint8_t id[4][32];
     ProtobufCBinaryData a[3];
-    a[0] = make_tx(chain, 0, id[0]);
-    a[1] = make_tx(other, 0, id[1]); /* wrong chain */
-    a[2] = make_tx(chain, 1, id[2]);
+    a[0] = tu_scrap_tx(chain, 0, id[0], NULL);
+    a[1] = tu_scrap_tx(other, 0, id[1], NULL); /* wrong chain */
+    a[2] = tu_scrap_tx(chain, 1, id[2], NULL);
     a[2].data[a[2].len - 1] ^= 1; /* signature byte flipped */
     uint8_t junk[] = {0xde, 0xad};
     ProtobufCBinaryData b[2] = {{sizeof junk, junk}, {0, NULL}};
-    b[1] = make_tx(chain, 2, id[3]);
+    b[1] = tu_scrap_tx(chain, 2, id[3], NULL);
     assert_int_equal(verifier_submit(v, a, 3, on_done, on_drop, &tags[0]), HM_OK);
     assert_int_equal(verifier_submit(v, b, 2, on_done, on_drop, &tags[1]), HM_OK);
     assert_int_equal(verifier_submit(v, NULL, 0, on_done, on_drop, &tags[2]), HM_OK);
@@ -157,7 +136,7 @@ static void test_limit_and_drop(void **state)
     uint8_t id[4][32];
     ProtobufCBinaryData t[4];
     for (int i = 0; i < 4; i++)
-        t[i] = make_tx(chain, (uint64_t)i, id[i]);
+        t[i] = tu_scrap_tx(chain, (uint64_t)i, id[i], NULL);
     assert_int_equal(verifier_submit(v, t, 2, on_done, on_drop, &tags[0]), HM_OK);
     /* 2 + 2 > 3: refused, nothing queued, no callback for it ever */
     assert_int_equal(verifier_submit(v, t + 2, 2, on_done, on_drop, &tags[1]), HM_ERR_LIMIT);

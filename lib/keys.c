@@ -109,11 +109,40 @@ done:
     return rc;
 }
 
+/* Parsing an x-only key costs a field square root, ~10% of a
+ * verification; a ledger's txs come from few signers, so each thread keeps
+ * its last parsed keys (direct-mapped by the key's first bytes). Only keys
+ * that parsed are kept and a hit compares all 32 bytes, so the answer is
+ * exactly what parsing would give. Per thread: no locking, and a thread
+ * never sees another's entries. */
+#define PK_CACHE_SLOTS 256
+typedef struct {
+    bool used;
+    uint8_t pk[HM_PUBKEY_LEN];
+    secp256k1_xonly_pubkey xpk;
+} pk_slot_t;
+static _Thread_local pk_slot_t pk_cache[PK_CACHE_SLOTS];
+
+static bool parse_xonly_cached(secp256k1_xonly_pubkey *xpk, const uint8_t pubkey[HM_PUBKEY_LEN])
+{
+    pk_slot_t *e = &pk_cache[(pubkey[0] | (unsigned)pubkey[1] << 8) % PK_CACHE_SLOTS];
+    if (e->used && memcmp(e->pk, pubkey, HM_PUBKEY_LEN) == 0) {
+        *xpk = e->xpk;
+        return true;
+    }
+    if (!secp256k1_xonly_pubkey_parse(hm_ctx(), xpk, pubkey))
+        return false;
+    e->used = true;
+    memcpy(e->pk, pubkey, HM_PUBKEY_LEN);
+    e->xpk = *xpk;
+    return true;
+}
+
 bool hm_verify(const uint8_t sig[HM_SIG_LEN], const uint8_t *msg, size_t msglen,
                const uint8_t pubkey[HM_PUBKEY_LEN])
 {
     secp256k1_xonly_pubkey xpk;
-    if (!secp256k1_xonly_pubkey_parse(hm_ctx(), &xpk, pubkey))
+    if (!parse_xonly_cached(&xpk, pubkey))
         return false;
     return secp256k1_schnorrsig_verify(hm_ctx(), sig, msg, msglen, &xpk) == 1;
 }

@@ -2,6 +2,8 @@
  * vectors (tests/vectors/bip340-test-vectors.csv). */
 #include "tests/unit/testutil.h"
 
+#include <pthread.h>
+
 #include "lib/hash.h"
 #include "lib/hex.h"
 #include "lib/keys.h"
@@ -174,6 +176,86 @@ static void test_invalid_keys(void **state)
     assert_false(hm_verify(sig, msg, 32, bad));
 }
 
+/* hm_verify keeps parsed keys per thread (lib/keys.c): keys that share a
+ * cache slot must never answer for each other, a key that failed to parse
+ * must keep failing, and threads see only their own entries. */
+static void find_colliding_keys(uint8_t sk[2][32], uint8_t pk[2][32])
+{
+    assert_int_equal(hm_key_generate(sk[0], pk[0]), HM_OK);
+    do
+        assert_int_equal(hm_key_generate(sk[1], pk[1]), HM_OK);
+    while (pk[1][0] != pk[0][0]);
+}
+
+static void test_verify_key_cache(void **state)
+{
+    (void)state;
+    uint8_t sk[2][32], pk[2][32], sig[2][64], msg[32];
+    hm_tagged_hash(msg, HM_TAG_TX, "cache", 5);
+    /* same first byte: the same slot (lib/keys.c indexes its 256 slots by
+     * the first bytes of the key) */
+    find_colliding_keys(sk, pk);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(hm_sign(sig[i], sk[i], msg, NULL), HM_OK);
+    for (int round = 0; round < 3; round++)
+        for (int i = 0; i < 2; i++) {
+            assert_true(hm_verify(sig[i], msg, 32, pk[i]));
+            assert_false(hm_verify(sig[i], msg, 32, pk[1 - i]));
+        }
+    /* a key differing from a cached one only in its last byte */
+    uint8_t near[32];
+    memcpy(near, pk[0], 32);
+    near[31] ^= 1;
+    assert_true(hm_verify(sig[0], msg, 32, pk[0]));
+    assert_false(hm_verify(sig[0], msg, 32, near));
+    /* not on the curve (BIP340 vector): refused every time, and does not
+     * evict a good key into answering wrongly */
+    uint8_t bad[32];
+    assert_int_equal(hm_hex_decode(bad, 32,
+                                   "EEFDEA4CDB677750A420FEE807EACF21EB9898AE79B9768766E4FAA04A2D4A34"),
+                     HM_OK);
+    for (int round = 0; round < 3; round++)
+        assert_false(hm_verify(sig[0], msg, 32, bad));
+    assert_true(hm_verify(sig[1], msg, 32, pk[1]));
+    hm_wipe(sk, sizeof sk);
+}
+
+struct verify_thread_arg {
+    const uint8_t *sig, *msg, *pk;
+    int ok;
+};
+
+static void *verify_thread(void *p)
+{
+    struct verify_thread_arg *a = p;
+    a->ok = 0;
+    for (int i = 0; i < 100; i++)
+        a->ok += hm_verify(a->sig, a->msg, 32, a->pk);
+    return NULL;
+}
+
+static void test_verify_key_cache_threads(void **state)
+{
+    (void)state;
+    uint8_t sk[2][32], pk[2][32], sig[64], msg[32];
+    hm_tagged_hash(msg, HM_TAG_TX, "threads", 7);
+    find_colliding_keys(sk, pk);
+    assert_int_equal(hm_sign(sig, sk[0], msg, NULL), HM_OK);
+    /* each thread fills its own cache with one of two colliding keys; only
+     * the right key's thread verifies */
+    pthread_t t[4];
+    struct verify_thread_arg a[4];
+    for (int i = 0; i < 4; i++) {
+        a[i] = (struct verify_thread_arg){sig, msg, pk[i % 2], -1};
+        assert_int_equal(pthread_create(&t[i], NULL, verify_thread, &a[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+        assert_int_equal(a[i].ok, i % 2 == 0 ? 100 : 0);
+    }
+    hm_wipe(sk, sizeof sk);
+}
+
 static void test_ecdh_agrees(void **state)
 {
     (void)state;
@@ -207,6 +289,8 @@ int main(void)
         cmocka_unit_test(test_generate_sign_verify),
         cmocka_unit_test(test_invalid_keys),   cmocka_unit_test(test_ecdh_agrees),
         cmocka_unit_test(test_random),
+        cmocka_unit_test(test_verify_key_cache),
+        cmocka_unit_test(test_verify_key_cache_threads),
     };
     return cmocka_run_group_tests_name("keys", tests, NULL, NULL);
 }

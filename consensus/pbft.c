@@ -1729,6 +1729,21 @@ void pbft_on_work(pbft_t *p, pbft_outbox_t *out, uint64_t now_ms, bool pending)
     maybe_propose(p, out);
 }
 
+void pbft_on_full_batch(pbft_t *p, pbft_outbox_t *out, uint64_t now_ms)
+{
+    p->now = now_ms;
+    p->work = true;
+    if (!p->started)
+        return;
+    arm_view_timer(p, out, false);
+    if (p->batch_armed) {
+        timer_cancel(out, PBFT_TIMER_BATCH);
+        p->batch_armed = false;
+    }
+    p->batch_ready = true;
+    maybe_propose(p, out);
+}
+
 /* Apply a CertifiedBlock (decoded) of the next height. */
 static pbft_reason_t apply_certified(pbft_t *p, pbft_outbox_t *o, const uint8_t *data,
                                      size_t len, bool emit)

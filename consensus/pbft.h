@@ -206,6 +206,11 @@ void pbft_on_executed(pbft_t *p, pbft_outbox_t *out, uint64_t now_ms, uint64_t h
 /* Whether client work (mempool txs) is pending. */
 void pbft_on_work(pbft_t *p, pbft_outbox_t *out, uint64_t now_ms, bool pending);
 
+/* Pending work fills a block (max txs or max bytes): a primary builds now
+ * rather than waiting out the batch delay (DESIGN §7: "up to max bytes /
+ * max txs, or when the batch timer fires"). Implies pbft_on_work(true). */
+void pbft_on_full_batch(pbft_t *p, pbft_outbox_t *out, uint64_t now_ms);
+
 /* Answer to a BUILD output: the SignedTx byte strings to propose (in
  * order; any that fail stateless checks or exceed the caps are left out).
  * Ignored (PBFT_REJ_STATE) if the core no longer wants that block. */

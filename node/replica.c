@@ -335,6 +335,19 @@ static void replica_request(node_replica_t *r, int peer, uint64_t from, uint64_t
         HM_LOG_DEBUG("replica", "catch-up request could not be sent");
 }
 
+/* Tell the core that txs are pending, and whether they already fill a
+ * block (max txs, or max bytes less the framing room replica_build_now
+ * keeps): then the primary builds without waiting out the batch delay. */
+static void replica_signal_work(node_replica_t *r, uint64_t now)
+{
+    size_t max_bytes = r->o.pbft.max_block_bytes > 4096 ? r->o.pbft.max_block_bytes - 4096 : 0;
+    if (mempool_count(r->o.mempool) >= r->o.pbft.max_block_txs ||
+        mempool_bytes(r->o.mempool) >= max_bytes)
+        pbft_on_full_batch(r->core, &r->out, now);
+    else
+        pbft_on_work(r->core, &r->out, now, true);
+}
+
 static void replica_build_now(node_replica_t *r, uint64_t height, uint64_t view)
 {
     ProtobufCBinaryData *txs = NULL;
@@ -448,7 +461,10 @@ static void replica_commit(node_replica_t *r, const uint8_t *data, size_t len)
     /* A block with txs is followed by one more (empty if nothing is
      * pending): its header certifies the state those txs produced, so
      * records can be proven at the current state (doc/design-notes.md). */
-    pbft_on_work(r->core, &r->out, t, b->block->n_txs > 0 || mempool_count(r->o.mempool) > 0);
+    if (mempool_count(r->o.mempool) > 0)
+        replica_signal_work(r, t);
+    else
+        pbft_on_work(r->core, &r->out, t, b->block->n_txs > 0);
 done:
     free(ids);
     free(cert);
@@ -673,7 +689,7 @@ static void replica_relay(node_replica_t *r, const ProtobufCBinaryData *txs,
         if (p2p_broadcast(r->o.p2p, &env, true, &sent) != HM_OK)
             HM_LOG_DEBUG("replica", "tx relay failed");
         if (!r->failed) {
-            pbft_on_work(r->core, &r->out, now_ms(), true);
+            replica_signal_work(r, now_ms());
             replica_flush(r);
         }
     }
@@ -774,7 +790,7 @@ void replica_on_envelope(node_replica_t *r, const p2p_peer_info_t *peer,
         mempool_result_t *res = n ? calloc(n, sizeof *res) : NULL;
         if (res && replica_admit(r, env->tx_batch->txs, n, res) == HM_OK &&
             mempool_count(r->o.mempool) > 0)
-            pbft_on_work(r->core, &r->out, now_ms(), true);
+            replica_signal_work(r, now_ms());
         free(res);
         break;
     }

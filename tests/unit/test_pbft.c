@@ -513,6 +513,60 @@ static void test_primary_builds(void **state)
     fx_free(&fx);
 }
 
+static bool has_timer_out(const fx_t *fx, pbft_out_kind_t k, int timer)
+{
+    for (size_t i = 0; i < fx->o.n; i++)
+        if (fx->o.v[i].kind == k && fx->o.v[i].timer == timer)
+            return true;
+    return false;
+}
+
+/* With a batch delay, a primary waits for the batch timer, unless the
+ * pending work already fills a block (DESIGN §7); a full batch while a
+ * block is in flight makes the next one start at once. */
+static void test_primary_full_batch_skips_delay(void **state)
+{
+    (void)state;
+    pbft_config_t cfg;
+    pbft_config_default(&cfg);
+    memcpy(cfg.chain_id, chain, 32);
+    cfg.vs = vs;
+    cfg.seckey = sk[0];
+    cfg.genesis_time_ms = 1000;
+    cfg.deterministic_sigs = true;
+    cfg.batch_delay_ms = 50;
+    fx_t fx;
+    assert_int_equal(pbft_new(&fx.p, &cfg), HM_OK);
+    pbft_outbox_init(&fx.o);
+    assert_int_equal(pbft_start(fx.p, &fx.o, NOW, NULL, 0, NULL, NULL, NULL, 0), HM_OK);
+    pbft_on_executed(fx.p, &fx.o, NOW, 0, SR0, RR0);
+    pbft_outbox_clear(&fx.o);
+    /* some work: the batch timer, no build yet */
+    pbft_on_work(fx.p, &fx.o, NOW, true);
+    assert_int_equal(count_kind(&fx, PBFT_OUT_BUILD), 0);
+    assert_true(has_timer_out(&fx, PBFT_OUT_TIMER_SET, PBFT_TIMER_BATCH));
+    pbft_outbox_clear(&fx.o);
+    /* more work arrives and fills a block: build now, timer cancelled */
+    pbft_on_full_batch(fx.p, &fx.o, NOW + 1);
+    assert_int_equal(count_kind(&fx, PBFT_OUT_BUILD), 1);
+    assert_true(has_timer_out(&fx, PBFT_OUT_TIMER_CANCEL, PBFT_TIMER_BATCH));
+    pbft_outbox_clear(&fx.o);
+    /* while that build is pending, a second signal builds nothing more */
+    pbft_on_full_batch(fx.p, &fx.o, NOW + 2);
+    assert_int_equal(count_kind(&fx, PBFT_OUT_BUILD), 0);
+    pbft_outbox_clear(&fx.o);
+    assert_int_equal(pbft_propose(fx.p, &fx.o, NOW + 2, 1, 0, NULL, NULL, 0), PBFT_OK);
+    assert_int_equal(count_kind(&fx, PBFT_OUT_SEND), 1);
+    pbft_outbox_clear(&fx.o);
+    /* a replica (not primary in view 0) never builds on the signal */
+    fx_t fy;
+    fx_start(&fy, ME, true, NULL, NULL, NULL, 0);
+    pbft_on_full_batch(fy.p, &fy.o, NOW);
+    assert_int_equal(count_kind(&fy, PBFT_OUT_BUILD), 0);
+    fx_free(&fy);
+    fx_free(&fx);
+}
+
 /* ------------------------------------------------------- restart recovery */
 
 static void test_restart_never_equivocates(void **state)
@@ -767,6 +821,7 @@ int main(void)
         cmocka_unit_test(test_next_height_proposal_is_held),
         cmocka_unit_test(test_normal_case_commit),
         cmocka_unit_test(test_primary_builds),
+        cmocka_unit_test(test_primary_full_batch_skips_delay),
         cmocka_unit_test(test_restart_never_equivocates),
         cmocka_unit_test(test_view_change_rules),
         cmocka_unit_test(test_new_view),

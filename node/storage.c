@@ -10,7 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
@@ -80,6 +84,7 @@ void store_options_default(store_options_t *o)
     o->create_if_missing = true;
     o->block_cache_bytes = 256u << 20;
     o->node_cache_slots = 1u << 22;
+    o->compaction_nice = 10;
 }
 
 /* Map a LevelDB error string to our codes; log it; free it. */
@@ -590,6 +595,53 @@ static int load_meta(ldb_store_t *s)
     return HM_OK;
 }
 
+/* LevelDB (1.23, PosixEnv) runs every flush and compaction of the process
+ * on one background thread, started by the first thread that schedules
+ * such work, and a Linux thread starts with its creator's nice value. So
+ * the database is opened, and a flush of the (empty) memtable forced, from
+ * a short-lived thread that first lowers its own priority: if this starts
+ * the background thread, that thread inherits it. (A thread started
+ * earlier, by an earlier store, keeps what it got then; any failure here
+ * only leaves the priority as it was.) Measured on 2 vCPUs shared by four
+ * validators: the p99 latency at 1,000 tx/s fell from ~200 to ~150 ms — a
+ * memtable flush no longer takes the CPU from every validator's votes at
+ * once — and 60 s at full load committed 5,800 instead of 4,800 tx/s
+ * without write stalls (doc/benchmarks.md). */
+typedef struct {
+    ldb_store_t *s;
+    int nice;
+    char *err;
+} open_job_t;
+
+static void *open_job_main(void *arg)
+{
+    open_job_t *j = arg;
+    if (j->nice > 0) {
+        id_t tid = (id_t)syscall(SYS_gettid);
+        errno = 0;
+        int cur = getpriority(PRIO_PROCESS, tid);
+        if (errno == 0)
+            (void)setpriority(PRIO_PROCESS, tid, cur + j->nice > 19 ? 19 : cur + j->nice);
+    }
+    j->s->db = leveldb_open(j->s->opts, j->s->dir, &j->err);
+    if (!j->err && j->nice > 0)
+        leveldb_compact_range(j->s->db, "", 1, "", 1); /* the key "\0": none of ours */
+    return NULL;
+}
+
+static void open_niced(ldb_store_t *s, int nice, char **err)
+{
+    open_job_t j = {s, nice > 19 ? 19 : nice, NULL};
+    pthread_t th;
+    if (j.nice > 0 && pthread_create(&th, NULL, open_job_main, &j) == 0) {
+        pthread_join(th, NULL);
+    } else {
+        j.nice = 0; /* never renice the caller */
+        (void)open_job_main(&j);
+    }
+    *err = j.err;
+}
+
 int store_open(hm_store_t **out, const char *dir, const store_options_t *opts)
 {
     store_options_t o;
@@ -654,7 +706,7 @@ int store_open(hm_store_t **out, const char *dir, const store_options_t *opts)
     leveldb_writeoptions_set_sync(s->wnosync, 0);
 
     char *err = NULL;
-    s->db = leveldb_open(s->opts, dir, &err);
+    open_niced(s, o.compaction_nice, &err);
     if (err) {
         s->db = NULL;
         bool full = strstr(err, strerror(ENOSPC)) != NULL;

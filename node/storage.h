@@ -31,6 +31,12 @@ typedef struct {
                                  open and touched as it fills; 0: 2^22
                                  (460 MiB; holds every live node of a
                                  ~1.5*10^6-key state) */
+    int compaction_nice;      /* LevelDB's flush/compaction thread runs this
+                                 much nicer than the opening thread (0-19;
+                                 default 10): consensus and execution come
+                                 first on a busy machine, compaction takes
+                                 idle CPU (doc/benchmarks.md). Set by the
+                                 first store a process opens. */
 } store_options_t;
 
 /* Table files LevelDB keeps open (its table cache): part of the node's

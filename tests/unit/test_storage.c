@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "lib/log.h"
@@ -423,6 +424,58 @@ static void test_write_failure_is_final(void **state)
     rm_tree(dir);
 }
 
+/* Nice value of thread tid of this process, or -100 if unreadable. */
+static int thread_nice(const char *tid)
+{
+    char path[300], buf[1024];
+    snprintf(path, sizeof path, "/proc/self/task/%s/stat", tid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -100;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')'); /* comm may hold spaces */
+    int nice = -100;
+    /* after ") ": state(3) ... priority(18) nice(19) */
+    if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %d",
+                    &nice) != 1)
+        nice = -100;
+    return nice;
+}
+
+/* LevelDB's flush/compaction thread is started niced (store_options_t
+ * compaction_nice, default 10), and this thread is not. */
+static void test_compaction_thread_niced(void **state)
+{
+    (void)state;
+    char self[32];
+    snprintf(self, sizeof self, "%ld", (long)syscall(SYS_gettid));
+    int base = thread_nice(self);
+    assert_true(base > -100);
+    char *dir = make_tmpdir();
+    char *db = sub(dir, "db");
+    hm_store_t *s = open_ok(db);
+    uint8_t val[4096] = {0};
+    for (int i = 0; i < 64; i++) {
+        char k[16];
+        snprintf(k, sizeof k, "k%d", i);
+        assert_int_equal(store_put_aux(s, S(k), val, sizeof val, false), HM_OK);
+    }
+    hm_store_free(s);
+    int want = base + 10 > 19 ? 19 : base + 10, found = 0;
+    DIR *d = opendir("/proc/self/task");
+    assert_non_null(d);
+    for (struct dirent *e; (e = readdir(d)) != NULL;)
+        if (e->d_name[0] != '.' && strcmp(e->d_name, self) != 0 && thread_nice(e->d_name) == want)
+            found++;
+    closedir(d);
+    assert_int_equal(thread_nice(self), base);
+    assert_int_equal(found, 1);
+    free(db);
+    rm_tree(dir);
+}
+
 int main(void)
 {
     /* The error tests log expected failures; keep the TAP output clean. */
@@ -434,6 +487,7 @@ int main(void)
         cmocka_unit_test(test_atomic_commit_and_aux),
         cmocka_unit_test(test_bad_directories),
         cmocka_unit_test(test_write_failure_is_final),
+        cmocka_unit_test(test_compaction_thread_niced),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     if (devnull) {

@@ -928,6 +928,23 @@ static double proc_cpu_s(pid_t pid)
     return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
+/* Bytes a process has caused to be written to storage so far (write_bytes
+ * of /proc/<pid>/io: its own writes and the flushes it triggered, e.g.
+ * LevelDB's log, tables and compactions); -1 when it cannot be read. */
+static double proc_write_bytes(pid_t pid)
+{
+    char path[64], line[128];
+    snprintf(path, sizeof path, "/proc/%d/io", (int)pid);
+    FILE *f = fopen(path, "r");
+    double v = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, "write_bytes:", 12))
+            v = (double)strtoull(line + 12, NULL, 10);
+    if (f)
+        fclose(f);
+    return v;
+}
+
 static int cmp_d(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -1216,9 +1233,11 @@ static int cmd_net(int argc, char **argv, const char *self)
         die("pthread_create");
     while (now_s() < t0)
         sleep_ms(1);
-    double cpu0[MAX_NODES];
-    for (size_t v = 0; v < n_nodes; v++)
+    double cpu0[MAX_NODES], wr0[MAX_NODES];
+    for (size_t v = 0; v < n_nodes; v++) {
         cpu0[v] = g_nodes[v].pid > 0 ? proc_cpu_s(g_nodes[v].pid) : -1;
+        wr0[v] = g_nodes[v].pid > 0 ? proc_write_bytes(g_nodes[v].pid) : -1;
+    }
     for (size_t v = 0; v < n_subs; v++)
         if (pthread_create(&sth[v], NULL, submitter, &subs[v]) != 0)
             die("pthread_create");
@@ -1242,10 +1261,15 @@ static int cmd_net(int argc, char **argv, const char *self)
      * tx committed in that time: the cost that bounds throughput when every
      * core is busy (load-independent, unlike the wall clock) */
     double cpu_sum = 0;
-    bool cpu_ok = true;
-    char cpu_list[512] = "";
+    bool cpu_ok = true, wr_ok = true;
+    char cpu_list[512] = "", wr_list[512] = "";
     size_t committed_all = atomic_load(&g_committed_seen);
     for (size_t v = 0; v < n_nodes; v++) {
+        double w1 = g_nodes[v].pid > 0 ? proc_write_bytes(g_nodes[v].pid) : -1;
+        wr_ok = wr_ok && wr0[v] >= 0 && w1 >= 0;
+        size_t wused = strlen(wr_list);
+        snprintf(wr_list + wused, sizeof wr_list - wused, "%s%.1f", v ? " " : "",
+                 committed_all ? (w1 - wr0[v]) / 1024.0 / (double)committed_all : 0.0);
         double c1 = g_nodes[v].pid > 0 ? proc_cpu_s(g_nodes[v].pid) : -1;
         cpu_ok = cpu_ok && cpu0[v] >= 0 && c1 >= 0;
         double d = c1 - cpu0[v];
@@ -1369,6 +1393,10 @@ static int cmd_net(int argc, char **argv, const char *self)
                "(%ld cores / %.0f us per tx summed over nodes)\n",
                cpu_list, (double)cores * (double)committed_all / cpu_sum, cores,
                cpu_sum * 1e6 / (double)committed_all);
+    if (wr_ok && committed_all)
+        printf("node disk writes per committed tx (KiB, per node; LevelDB log, tables and "
+               "compactions): %s\n",
+               wr_list);
     printf("block interval at validator 0 (ms): p50 %.1f  p90 %.1f  p99 %.1f  max %.1f\n", GAP(0.5),
            GAP(0.9), GAP(0.99), GAP(1.0));
 #undef GAP

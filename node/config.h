@@ -43,6 +43,7 @@ typedef struct {
     char *rpc_bind; /* host:port */
     char *rpc_token; /* bearer token, NULL = no token auth */
     bool rpc_cookie; /* write datadir/.cookie and accept it */
+    bool node_cache_huge_pages; /* store_options_t.node_cache_huge_pages */
     uint32_t rpc_max_connections;    /* concurrent JSON API connections */
     uint32_t rpc_request_timeout_ms; /* a complete request within this, or closed */
     uint32_t batch_max_txs;          /* 0 = the genesis value */

@@ -84,6 +84,7 @@ void store_options_default(store_options_t *o)
     o->create_if_missing = true;
     o->block_cache_bytes = 256u << 20;
     o->node_cache_slots = 1u << 22;
+    o->node_cache_huge_pages = false;
     o->compaction_nice = 10;
 }
 
@@ -667,13 +668,20 @@ int store_open(hm_store_t **out, const char *dir, const store_options_t *opts)
     s->nsets = slots / NC_WAYS;
     s->nsets_bytes = s->nsets * sizeof *s->sets;
     /* Anonymous pages are zero (all slots empty) and only touched as they
-     * fill, 4 KiB at a time: a small store costs little of the bound. (Huge
-     * pages saved ~1 ms of ~20 per 1,000-key block but would fault in the
-     * whole cache within a few blocks, for every store a test opens.) */
+     * fill, 4 KiB at a time: a small store costs little of the bound. With
+     * node_cache_huge_pages the kernel backs the cache with 2 MiB pages
+     * where it can (a hint; ignored without THP), which faults the whole
+     * cache in within a few thousand blocks: right for a validator, wrong
+     * for every store a test or a local demo opens, hence an option.
+     * (Collapsing it later instead, once resident, cost ~0.9 s of CPU per
+     * node and measured no better; doc/benchmarks.md.) */
     void *mem = mmap(NULL, s->nsets_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
                      -1, 0);
     if (mem == MAP_FAILED)
         goto done;
+    if (o.node_cache_huge_pages && madvise(mem, s->nsets_bytes, MADV_HUGEPAGE) != 0)
+        HM_LOG_WARN("storage", "node_cache_huge_pages: the kernel refused the advice (%s)",
+                    strerror(errno));
     s->sets = mem;
 
     if (o.create_if_missing && mkdir(dir, 0700) != 0 && errno != EEXIST) {

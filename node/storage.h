@@ -31,6 +31,15 @@ typedef struct {
                                  open and touched as it fills; 0: 2^22
                                  (460 MiB; holds every live node of a
                                  ~1.5*10^6-key state) */
+    bool node_cache_huge_pages; /* advise transparent huge pages for the
+                                 node cache (default false): it is read and
+                                 written at random over hundreds of MiB,
+                                 and with 4 KiB pages nearly every access
+                                 also misses the TLB. The cache then
+                                 becomes resident 2 MiB at a time — all of
+                                 it within the first few thousand blocks
+                                 rather than as it fills. hallmarkd's
+                                 node_cache_huge_pages config key. */
     int compaction_nice;      /* LevelDB's flush/compaction thread runs this
                                  much nicer than the opening thread (0-19;
                                  default 10): consensus and execution come

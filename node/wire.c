@@ -131,7 +131,10 @@ static int wire_on_start(void *arg, node_t *n)
     int rc = HM_ERR_NOMEM;
     if (!dir || !pks)
         goto done;
-    rc = store_open(&w->store, dir, NULL);
+    store_options_t so;
+    store_options_default(&so);
+    so.node_cache_huge_pages = cfg->node_cache_huge_pages;
+    rc = store_open(&w->store, dir, &so);
     if (rc != HM_OK)
         goto done;
     rc = wire_open_chain(w, cfg, g);

@@ -476,6 +476,69 @@ static void test_compaction_thread_niced(void **state)
     rm_tree(dir);
 }
 
+/* Whether this process has a mapping of exactly kib KiB whose VmFlags
+ * include "hg" (madvise(MADV_HUGEPAGE)). */
+static bool mapping_has_hugepage_advice(unsigned long kib)
+{
+    FILE *f = fopen("/proc/self/smaps", "r");
+    assert_non_null(f);
+    char line[512];
+    bool in = false, found = false;
+    while (fgets(line, sizeof line, f)) {
+        unsigned long sz;
+        if (sscanf(line, "Size: %lu kB", &sz) == 1)
+            in = sz == kib;
+        else if (in && strncmp(line, "VmFlags:", 8) == 0) {
+            if (strstr(line, " hg"))
+                found = true;
+            in = false;
+        }
+    }
+    fclose(f);
+    return found;
+}
+
+/* node_cache_huge_pages advises the node cache's mapping, and only then;
+ * the cache works the same either way. */
+static void test_node_cache_huge_pages(void **state)
+{
+    (void)state;
+    char *dir = make_tmpdir();
+    char *db = sub(dir, "db");
+    store_options_t o;
+    store_options_default(&o);
+    assert_false(o.node_cache_huge_pages);
+    o.node_cache_slots = (size_t)1 << 16; /* 8,192 sets of 8 slots */
+    unsigned long kib = (unsigned long)(((size_t)1 << 16) * 115 / 1024);
+    for (int on = 0; on < 2; on++) {
+        o.node_cache_huge_pages = on;
+        hm_store_t *s = NULL;
+        assert_int_equal(store_open(&s, db, &o), HM_OK);
+        /* a kernel without THP refuses the advice (the store opens anyway) */
+        if (!on || access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK) == 0)
+            assert_int_equal(mapping_has_hugepage_advice(kib), on);
+        hm_state_t *st = NULL;
+        assert_int_equal(hm_state_begin(&st, s), HM_OK);
+        for (int i = 0; i < 300; i++) {
+            char k[16];
+            snprintf(k, sizeof k, "i/%d/%d", on, i);
+            assert_int_equal(hm_state_put(st, S(k), S("v")), HM_OK);
+        }
+        assert_int_equal(hm_state_commit(st, true), HM_OK);
+        hm_state_free(st);
+        uint8_t root[32];
+        hm_store_root(s, root);
+        hm_smt_proof_t p;
+        char k[16];
+        snprintf(k, sizeof k, "i/%d/7", on);
+        assert_int_equal(hm_store_prove(s, &p, root, S(k)), HM_OK);
+        assert_int_equal(hm_smt_verify(root, S(k), S("v"), &p), HM_OK);
+        hm_store_free(s);
+    }
+    free(db);
+    rm_tree(dir);
+}
+
 int main(void)
 {
     /* The error tests log expected failures; keep the TAP output clean. */
@@ -488,6 +551,7 @@ int main(void)
         cmocka_unit_test(test_bad_directories),
         cmocka_unit_test(test_write_failure_is_final),
         cmocka_unit_test(test_compaction_thread_niced),
+        cmocka_unit_test(test_node_cache_huge_pages),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     if (devnull) {

@@ -902,18 +902,26 @@ static double verify_rate(double secs)
     return (double)n / (t - t0);
 }
 
-static long vm_hwm_kib(pid_t pid)
+/* The number after `key` in /proc/<pid>/<file> ("key: value" lines, e.g.
+ * status VmHWM: in KiB, io write_bytes:); -1 when it cannot be read. */
+static double proc_value(pid_t pid, const char *file, const char *key)
 {
     char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
     FILE *f = fopen(path, "r");
-    long v = -1;
+    size_t kl = strlen(key);
+    double v = -1;
     while (f && fgets(line, sizeof line, f))
-        if (!strncmp(line, "VmHWM:", 6))
-            v = atol(line + 6);
+        if (!strncmp(line, key, kl))
+            v = (double)strtoull(line + kl, NULL, 10);
     if (f)
         fclose(f);
     return v;
+}
+
+static long vm_hwm_kib(pid_t pid)
+{
+    return (long)proc_value(pid, "status", "VmHWM:");
 }
 
 /* CPU seconds (user + system, all threads) a process has used so far;
@@ -936,21 +944,12 @@ static double proc_cpu_s(pid_t pid)
     return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
-/* Bytes a process has caused to be written to storage so far (write_bytes
- * of /proc/<pid>/io: its own writes and the flushes it triggered, e.g.
- * LevelDB's log, tables and compactions); -1 when it cannot be read. */
+/* Bytes a process has caused to be written to storage so far (its own
+ * writes and the flushes it triggered, e.g. LevelDB's log, tables and
+ * compactions); -1 when it cannot be read. */
 static double proc_write_bytes(pid_t pid)
 {
-    char path[64], line[128];
-    snprintf(path, sizeof path, "/proc/%d/io", (int)pid);
-    FILE *f = fopen(path, "r");
-    double v = -1;
-    while (f && fgets(line, sizeof line, f))
-        if (!strncmp(line, "write_bytes:", 12))
-            v = (double)strtoull(line + 12, NULL, 10);
-    if (f)
-        fclose(f);
-    return v;
+    return proc_value(pid, "io", "write_bytes:");
 }
 
 static int cmp_d(const void *a, const void *b)

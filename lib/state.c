@@ -168,6 +168,15 @@ struct hm_state {
     uint8_t root[32];
     hm_state_observer_fn observer; /* told of every successful put/del */
     void *observer_arg;
+    /* Committed values this session has read from the store (flag
+     * ENT_ABSENT: not there), so a block that reads the same records for
+     * many txs — the signers' identities, licences, recipes — asks LevelDB
+     * once. Valid while the store's root is rcache_root: the root commits
+     * to every state key and value, so an unchanged root means unchanged
+     * values, and any commit to the store (this session's or another's)
+     * that changes state invalidates it. */
+    hm_kvmap_t rcache;
+    uint8_t rcache_root[32];
 };
 
 int hm_state_begin(hm_state_t **out, hm_store_t *store)
@@ -194,6 +203,7 @@ void hm_state_free(hm_state_t *st)
     if (!st)
         return;
     hm_kvmap_clear(&st->overlay);
+    hm_kvmap_clear(&st->rcache);
     free(st->nodes);
     hm_batch_free(&st->aux);
     undo_clear(st);
@@ -209,11 +219,43 @@ static uint8_t *dup_bytes(const uint8_t *p, size_t n)
     return d;
 }
 
+/* The committed value of key, through the session's read cache. */
+static int committed_get(hm_state_t *st, const uint8_t *key, size_t klen, uint8_t **val,
+                         size_t *vlen)
+{
+    uint8_t root[32];
+    st->store->ops->root(st->store, root);
+    if (st->rcache.n && memcmp(root, st->rcache_root, 32) != 0)
+        hm_kvmap_clear(&st->rcache);
+    const hm_kvnode_t *c = hm_kvmap_get(&st->rcache, key, klen);
+    if (c) {
+        if (c->flag == ENT_ABSENT)
+            return HM_ERR_NOT_FOUND;
+        uint8_t *v = dup_bytes(c->val, c->vlen);
+        if (!v)
+            return HM_ERR_NOMEM;
+        *val = v;
+        *vlen = c->vlen;
+        return HM_OK;
+    }
+    int rc = st->store->ops->get(st->store, key, klen, val, vlen);
+    if (rc == HM_OK || rc == HM_ERR_NOT_FOUND) {
+        if (!st->rcache.n)
+            memcpy(st->rcache_root, root, 32);
+        /* only a hint: out of memory leaves it uncached */
+        if (hm_kvmap_put(&st->rcache, key, klen, rc == HM_OK ? *val : NULL,
+                         rc == HM_OK ? *vlen : 0, rc == HM_OK ? ENT_PUT : ENT_ABSENT,
+                         NULL) != HM_OK)
+            hm_kvmap_clear(&st->rcache);
+    }
+    return rc;
+}
+
 int hm_state_get(hm_state_t *st, const uint8_t *key, size_t klen, uint8_t **val, size_t *vlen)
 {
     const hm_kvnode_t *e = hm_kvmap_get(&st->overlay, key, klen);
     if (!e)
-        return st->store->ops->get(st->store, key, klen, val, vlen);
+        return committed_get(st, key, klen, val, vlen);
     if (e->flag == ENT_TOMB)
         return HM_ERR_NOT_FOUND;
     uint8_t *v = dup_bytes(e->val, e->vlen);

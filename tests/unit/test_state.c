@@ -87,6 +87,48 @@ static void test_batch(void **state)
     hm_batch_free(&b);
 }
 
+/* A session caches what it read from the store (present or absent); a
+ * commit that changes the state, by this session or another, makes it
+ * read again; its own writes always come first. */
+static void test_read_cache_follows_commits(void **state)
+{
+    (void)state;
+    hm_store_t *store = new_store();
+    hm_state_t *w = NULL, *r = NULL;
+    assert_int_equal(hm_state_begin(&w, store), HM_OK);
+    put(w, "i/a", "one");
+    assert_int_equal(hm_state_commit(w, true), HM_OK);
+    assert_int_equal(hm_state_begin(&r, store), HM_OK);
+    expect(r, "i/a", "one");
+    expect(r, "i/b", NULL);
+    expect(r, "i/a", "one"); /* cached */
+    expect(r, "i/b", NULL);
+    /* another session commits: r sees the new values and the new key */
+    put(w, "i/a", "two");
+    put(w, "i/b", "bee");
+    assert_int_equal(hm_state_commit(w, true), HM_OK);
+    expect(r, "i/a", "two");
+    expect(r, "i/b", "bee");
+    /* r's own writes come before the cache, and its commit is seen */
+    put(r, "i/a", "three");
+    expect(r, "i/a", "three");
+    del(r, "i/b");
+    expect(r, "i/b", NULL);
+    assert_int_equal(hm_state_tx_begin(r), HM_OK);
+    put(r, "i/b", "tx");
+    expect(r, "i/b", "tx");
+    hm_state_tx_rollback(r);
+    expect(r, "i/b", NULL);
+    assert_int_equal(hm_state_commit(r, true), HM_OK);
+    expect(r, "i/a", "three");
+    expect(r, "i/b", NULL);
+    expect(w, "i/a", "three");
+    expect(w, "i/b", NULL);
+    hm_state_free(r);
+    hm_state_free(w);
+    hm_store_free(store);
+}
+
 static void test_read_your_writes_and_delete(void **state)
 {
     (void)state;
@@ -527,6 +569,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_batch),
+        cmocka_unit_test(test_read_cache_follows_commits),
         cmocka_unit_test(test_read_your_writes_and_delete),
         cmocka_unit_test(test_iterate_merged),
         cmocka_unit_test(test_savepoints),

@@ -219,6 +219,20 @@ static uint8_t *dup_bytes(const uint8_t *p, size_t n)
     return d;
 }
 
+/* A copy of an overlay or read-cache entry's value; HM_ERR_NOT_FOUND for
+ * a tombstone or a cached absence. */
+static int entry_out(const hm_kvnode_t *e, uint8_t **val, size_t *vlen)
+{
+    if (e->flag == ENT_TOMB || e->flag == ENT_ABSENT)
+        return HM_ERR_NOT_FOUND;
+    uint8_t *v = dup_bytes(e->val, e->vlen);
+    if (!v)
+        return HM_ERR_NOMEM;
+    *val = v;
+    *vlen = e->vlen;
+    return HM_OK;
+}
+
 /* The committed value of key, through the session's read cache. */
 static int committed_get(hm_state_t *st, const uint8_t *key, size_t klen, uint8_t **val,
                          size_t *vlen)
@@ -228,16 +242,8 @@ static int committed_get(hm_state_t *st, const uint8_t *key, size_t klen, uint8_
     if (st->rcache.n && memcmp(root, st->rcache_root, 32) != 0)
         hm_kvmap_clear(&st->rcache);
     const hm_kvnode_t *c = hm_kvmap_get(&st->rcache, key, klen);
-    if (c) {
-        if (c->flag == ENT_ABSENT)
-            return HM_ERR_NOT_FOUND;
-        uint8_t *v = dup_bytes(c->val, c->vlen);
-        if (!v)
-            return HM_ERR_NOMEM;
-        *val = v;
-        *vlen = c->vlen;
-        return HM_OK;
-    }
+    if (c)
+        return entry_out(c, val, vlen);
     int rc = st->store->ops->get(st->store, key, klen, val, vlen);
     if (rc == HM_OK || rc == HM_ERR_NOT_FOUND) {
         if (!st->rcache.n)
@@ -256,14 +262,7 @@ int hm_state_get(hm_state_t *st, const uint8_t *key, size_t klen, uint8_t **val,
     const hm_kvnode_t *e = hm_kvmap_get(&st->overlay, key, klen);
     if (!e)
         return committed_get(st, key, klen, val, vlen);
-    if (e->flag == ENT_TOMB)
-        return HM_ERR_NOT_FOUND;
-    uint8_t *v = dup_bytes(e->val, e->vlen);
-    if (!v)
-        return HM_ERR_NOMEM;
-    *val = v;
-    *vlen = e->vlen;
-    return HM_OK;
+    return entry_out(e, val, vlen);
 }
 
 /* Record one overlay write; in a tx, remember what it replaced. */

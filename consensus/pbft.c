@@ -1731,17 +1731,14 @@ void pbft_on_work(pbft_t *p, pbft_outbox_t *out, uint64_t now_ms, bool pending)
 
 void pbft_on_full_batch(pbft_t *p, pbft_outbox_t *out, uint64_t now_ms)
 {
-    p->now = now_ms;
-    p->work = true;
-    if (!p->started)
-        return;
-    arm_view_timer(p, out, false);
-    if (p->batch_armed) {
-        timer_cancel(out, PBFT_TIMER_BATCH);
-        p->batch_armed = false;
+    if (p->started) {
+        if (p->batch_armed) {
+            timer_cancel(out, PBFT_TIMER_BATCH);
+            p->batch_armed = false;
+        }
+        p->batch_ready = true;
     }
-    p->batch_ready = true;
-    maybe_propose(p, out);
+    pbft_on_work(p, out, now_ms, true);
 }
 
 /* Apply a CertifiedBlock (decoded) of the next height. */

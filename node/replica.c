@@ -335,14 +335,20 @@ static void replica_request(node_replica_t *r, int peer, uint64_t from, uint64_t
         HM_LOG_DEBUG("replica", "catch-up request could not be sent");
 }
 
+/* Bytes of txs a proposal may carry: the block cap less room for the
+ * header and the Block framing. */
+static size_t replica_max_tx_bytes(const node_replica_t *r)
+{
+    return r->o.pbft.max_block_bytes > 4096 ? r->o.pbft.max_block_bytes - 4096 : 0;
+}
+
 /* Tell the core that txs are pending, and whether they already fill a
- * block (max txs, or max bytes less the framing room replica_build_now
- * keeps): then the primary builds without waiting out the batch delay. */
+ * block (max txs or replica_max_tx_bytes): then the primary builds
+ * without waiting out the batch delay. */
 static void replica_signal_work(node_replica_t *r, uint64_t now)
 {
-    size_t max_bytes = r->o.pbft.max_block_bytes > 4096 ? r->o.pbft.max_block_bytes - 4096 : 0;
     if (mempool_count(r->o.mempool) >= r->o.pbft.max_block_txs ||
-        mempool_bytes(r->o.mempool) >= max_bytes)
+        mempool_bytes(r->o.mempool) >= replica_max_tx_bytes(r))
         pbft_on_full_batch(r->core, &r->out, now);
     else
         pbft_on_work(r->core, &r->out, now, true);
@@ -352,9 +358,8 @@ static void replica_build_now(node_replica_t *r, uint64_t height, uint64_t view)
 {
     ProtobufCBinaryData *txs = NULL;
     size_t n = 0;
-    /* room for the header and the Block framing */
-    size_t max_bytes = r->o.pbft.max_block_bytes > 4096 ? r->o.pbft.max_block_bytes - 4096 : 0;
-    if (mempool_reap(r->o.mempool, r->o.pbft.max_block_txs, max_bytes, &txs, &n) != HM_OK)
+    if (mempool_reap(r->o.mempool, r->o.pbft.max_block_txs, replica_max_tx_bytes(r), &txs,
+                     &n) != HM_OK)
         n = 0; /* out of memory: propose an empty block rather than stall */
     const uint8_t **ptrs = n ? calloc(n, sizeof *ptrs) : NULL;
     size_t *lens = n ? calloc(n, sizeof *lens) : NULL;

@@ -622,7 +622,7 @@ static void *open_job_main(void *arg)
         errno = 0;
         int cur = getpriority(PRIO_PROCESS, tid);
         if (errno == 0)
-            (void)setpriority(PRIO_PROCESS, tid, cur + j->nice > 19 ? 19 : cur + j->nice);
+            (void)setpriority(PRIO_PROCESS, tid, j->nice > 19 - cur ? 19 : cur + j->nice);
     }
     j->s->db = leveldb_open(j->s->opts, j->s->dir, &j->err);
     if (!j->err && j->nice > 0)
@@ -632,7 +632,7 @@ static void *open_job_main(void *arg)
 
 static void open_niced(ldb_store_t *s, int nice, char **err)
 {
-    open_job_t j = {s, nice > 19 ? 19 : nice, NULL};
+    open_job_t j = {s, nice, NULL};
     pthread_t th;
     if (j.nice > 0 && pthread_create(&th, NULL, open_job_main, &j) == 0) {
         pthread_join(th, NULL);

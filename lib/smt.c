@@ -15,18 +15,22 @@ enum { K_EMPTY = 0, K_LEAF = 1, K_NODE = 2 };
 
 static const uint8_t hm_zero32[32];
 
-/* A subtree as the update sees it: its hash and what kind of thing it is. */
+/* A subtree as the update sees it: its hash, its locator (where its top
+ * node is stored) and what kind of thing it is. */
 typedef struct {
     uint8_t h[32];
+    uint64_t loc;
     int kind;
 } sub_t;
 
 /* A decoded stored node. Leaf: a = keyhash, b = valuehash.
- * Interior: a = left, b = right, flags as in smt.h. */
+ * Interior: a = left, b = right (la, lb their locators), flags as in
+ * smt.h. */
 typedef struct {
     int kind;
     uint8_t flags;
     uint8_t a[32], b[32];
+    uint64_t la, lb;
 } node_t;
 
 static inline int key_bit(const uint8_t kh[32], unsigned d)
@@ -59,11 +63,11 @@ void hm_smt_node_hash(uint8_t out[32], const uint8_t left[32], const uint8_t rig
     hm_tagged_hash2(out, HM_TAG_SMT_NODE, left, 32, right, 32);
 }
 
-static int load(const hm_smt_reader_t *r, const uint8_t h[32], node_t *n)
+static int load(const hm_smt_reader_t *r, const uint8_t h[32], uint64_t loc, node_t *n)
 {
     uint8_t buf[HM_SMT_MAX_NODE_LEN];
     size_t len = 0;
-    int rc = r->get(r->arg, h, buf, &len);
+    int rc = r->get(r->arg, h, loc, buf, &len);
     if (rc != HM_OK)
         return rc;
     if (len == HM_SMT_LEAF_LEN && buf[0] == 'L') {
@@ -71,6 +75,7 @@ static int load(const hm_smt_reader_t *r, const uint8_t h[32], node_t *n)
         n->flags = 0;
         memcpy(n->a, buf + 1, 32);
         memcpy(n->b, buf + 33, 32);
+        n->la = n->lb = 0;
         return HM_OK;
     }
     if (len == HM_SMT_NODE_LEN && buf[0] == 'N' && buf[1] <= 3) {
@@ -78,6 +83,8 @@ static int load(const hm_smt_reader_t *r, const uint8_t h[32], node_t *n)
         n->flags = buf[1];
         memcpy(n->a, buf + 2, 32);
         memcpy(n->b, buf + 34, 32);
+        n->la = hm_get_u64be(buf + 66);
+        n->lb = hm_get_u64be(buf + 74);
         return HM_OK;
     }
     return HM_ERR_CORRUPT;
@@ -91,14 +98,14 @@ static int child_kind(const uint8_t h[32], bool leaf)
 }
 
 /* Kind of the subtree at h when nothing else says it (the root). */
-static int resolve(const hm_smt_reader_t *r, const uint8_t h[32], int *kind)
+static int resolve(const hm_smt_reader_t *r, const uint8_t h[32], uint64_t loc, int *kind)
 {
     if (is_zero32(h)) {
         *kind = K_EMPTY;
         return HM_OK;
     }
     node_t n;
-    int rc = load(r, h, &n);
+    int rc = load(r, h, loc, &n);
     if (rc == HM_OK)
         *kind = n.kind;
     return rc;
@@ -117,7 +124,8 @@ static int emit_leaf(const uctx_t *c, sub_t *out, const uint8_t kh[32], const ui
     memcpy(buf + 33, vh, 32);
     hm_smt_leaf_hash(out->h, kh, vh);
     out->kind = K_LEAF;
-    return c->w->put(c->w->arg, out->h, buf, sizeof buf);
+    out->loc = c->w->loc;
+    return c->w->put(c->w->arg, out->h, out->loc, buf, sizeof buf);
 }
 
 static int combine(const uctx_t *c, sub_t *out, const sub_t *l, const sub_t *r)
@@ -135,9 +143,12 @@ static int combine(const uctx_t *c, sub_t *out, const sub_t *l, const sub_t *r)
     buf[1] = (uint8_t)((l->kind == K_LEAF ? 1 : 0) | (r->kind == K_LEAF ? 2 : 0));
     memcpy(buf + 2, l->h, 32);
     memcpy(buf + 34, r->h, 32);
+    hm_put_u64be(buf + 66, l->kind == K_EMPTY ? 0 : l->loc);
+    hm_put_u64be(buf + 74, r->kind == K_EMPTY ? 0 : r->loc);
     hm_smt_node_hash(out->h, l->h, r->h);
     out->kind = K_NODE;
-    return c->w->put(c->w->arg, out->h, buf, sizeof buf);
+    out->loc = c->w->loc;
+    return c->w->put(c->w->arg, out->h, out->loc, buf, sizeof buf);
 }
 
 /* First index in ups[0..n) whose keyhash has bit d set (ups sorted and all
@@ -179,6 +190,7 @@ static int build(const uctx_t *c, sub_t *out, unsigned d, const oldleaf_t *old,
     size_t total = puts + (alive ? 1 : 0);
     if (total == 0) {
         memset(out->h, 0, 32);
+        out->loc = 0;
         out->kind = K_EMPTY;
         return HM_OK;
     }
@@ -222,14 +234,16 @@ static int update(const uctx_t *c, sub_t *out, const sub_t *cur, unsigned d,
     int rc;
     if (cur->kind == K_NODE) {
         node_t nd;
-        if ((rc = load(c->r, cur->h, &nd)) != HM_OK)
+        if ((rc = load(c->r, cur->h, cur->loc, &nd)) != HM_OK)
             return rc;
         if (nd.kind != K_NODE || d >= HM_SMT_DEPTH)
             return HM_ERR_CORRUPT;
         sub_t l, r, nl, nr;
         memcpy(l.h, nd.a, 32);
+        l.loc = nd.la;
         l.kind = child_kind(nd.a, nd.flags & 1);
         memcpy(r.h, nd.b, 32);
+        r.loc = nd.lb;
         r.kind = child_kind(nd.b, nd.flags & 2);
         size_t m = split_at(ups, n, d);
         if ((rc = update(c, &nl, &l, d + 1, ups, m)) != HM_OK)
@@ -240,7 +254,7 @@ static int update(const uctx_t *c, sub_t *out, const sub_t *cur, unsigned d,
     }
     if (cur->kind == K_LEAF) {
         node_t nd;
-        if ((rc = load(c->r, cur->h, &nd)) != HM_OK)
+        if ((rc = load(c->r, cur->h, cur->loc, &nd)) != HM_OK)
             return rc;
         if (nd.kind != K_LEAF)
             return HM_ERR_CORRUPT;
@@ -260,7 +274,8 @@ static int cmp_update(const void *a, const void *b)
 }
 
 int hm_smt_update(const hm_smt_reader_t *r, const hm_smt_writer_t *w, uint8_t new_root[32],
-                  const uint8_t root[32], hm_smt_update_t *ups, size_t n)
+                  uint64_t *new_root_loc, const uint8_t root[32], uint64_t root_loc,
+                  hm_smt_update_t *ups, size_t n)
 {
     if (n > 1)
         qsort(ups, n, sizeof *ups, cmp_update);
@@ -270,19 +285,23 @@ int hm_smt_update(const hm_smt_reader_t *r, const hm_smt_writer_t *w, uint8_t ne
     uctx_t c = {r, w};
     sub_t cur, out;
     memcpy(cur.h, root, 32);
-    int rc = resolve(r, root, &cur.kind);
+    cur.loc = root_loc;
+    int rc = resolve(r, root, root_loc, &cur.kind);
     if (rc != HM_OK)
         return rc;
     rc = update(&c, &out, &cur, 0, ups, n);
-    if (rc == HM_OK)
+    if (rc == HM_OK) {
         memcpy(new_root, out.h, 32);
+        *new_root_loc = out.kind == K_EMPTY ? 0 : out.loc;
+    }
     return rc;
 }
 
 int hm_smt_get(const hm_smt_reader_t *r, bool *found, uint8_t valuehash[32],
-               const uint8_t root[32], const uint8_t keyhash[32])
+               const uint8_t root[32], uint64_t root_loc, const uint8_t keyhash[32])
 {
     uint8_t h[32];
+    uint64_t loc = root_loc;
     memcpy(h, root, 32);
     for (unsigned d = 0;; d++) {
         if (is_zero32(h)) {
@@ -290,7 +309,7 @@ int hm_smt_get(const hm_smt_reader_t *r, bool *found, uint8_t valuehash[32],
             return HM_OK;
         }
         node_t nd;
-        int rc = load(r, h, &nd);
+        int rc = load(r, h, loc, &nd);
         if (rc != HM_OK)
             return rc;
         if (nd.kind == K_LEAF) {
@@ -301,12 +320,14 @@ int hm_smt_get(const hm_smt_reader_t *r, bool *found, uint8_t valuehash[32],
         }
         if (d >= HM_SMT_DEPTH)
             return HM_ERR_CORRUPT;
-        memcpy(h, key_bit(keyhash, d) ? nd.b : nd.a, 32);
+        bool right = key_bit(keyhash, d);
+        memcpy(h, right ? nd.b : nd.a, 32);
+        loc = right ? nd.lb : nd.la;
     }
 }
 
 int hm_smt_prove(const hm_smt_reader_t *r, hm_smt_proof_t *out, const uint8_t root[32],
-                 const uint8_t keyhash[32])
+                 uint64_t root_loc, const uint8_t keyhash[32])
 {
     hm_smt_proof_t *p = malloc(sizeof *p);
     if (!p)
@@ -318,12 +339,13 @@ int hm_smt_prove(const hm_smt_reader_t *r, hm_smt_proof_t *out, const uint8_t ro
     memset(p->leaf_value_hash, 0, 32);
     int rc = HM_OK;
     uint8_t h[32];
+    uint64_t loc = root_loc;
     memcpy(h, root, 32);
     for (unsigned d = 0;; d++) {
         if (is_zero32(h))
             break;
         node_t nd;
-        if ((rc = load(r, h, &nd)) != HM_OK)
+        if ((rc = load(r, h, loc, &nd)) != HM_OK)
             goto done;
         if (nd.kind == K_LEAF) {
             p->has_leaf = true;
@@ -342,6 +364,7 @@ int hm_smt_prove(const hm_smt_reader_t *r, hm_smt_proof_t *out, const uint8_t ro
             memcpy(p->siblings[p->n_siblings++], sib, 32);
         }
         memcpy(h, b ? nd.b : nd.a, 32);
+        loc = b ? nd.lb : nd.la;
     }
     memcpy(out, p, sizeof *p);
 done:

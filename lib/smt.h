@@ -12,8 +12,12 @@
  * exactly one leaf hashes to that leaf's hash whatever its height (compact),
  * any other subtree to node(left, right).
  *
- * Nodes are content-addressed: persisted by their hash, never overwritten or
- * deleted, so every old root stays readable and provable. This module does
+ * Nodes are content-addressed, never overwritten or deleted, so every old
+ * root stays readable and provable. A stored node is found by its hash and
+ * its locator: a number the writer gives every node one update creates (a
+ * store uses its commit sequence, so that the nodes of one commit sit
+ * together, after every older one, in its key space; doc/state.md §4).
+ * An interior node records its children's locators. This module does
  * no I/O: it reads nodes through an hm_smt_reader_t and hands new nodes to an
  * hm_smt_writer_t (lib/state wires both to an hm_store_t).
  *
@@ -31,28 +35,34 @@
 #include "proto/hallmark.pb-c.h"
 
 #define HM_SMT_DEPTH 256
-/* Persisted node bytes (doc/state.md §"Stored nodes"):
- *   leaf:     'L' || keyhash(32) || valuehash(32)             65 bytes
- *   interior: 'N' || flags(1) || left(32) || right(32)        66 bytes
- *             flags bit 0: left child is a leaf; bit 1: right child is. */
+/* Persisted node bytes (doc/state.md §4 "Stored nodes"):
+ *   leaf:     'L' || keyhash(32) || valuehash(32)                 65 bytes
+ *   interior: 'N' || flags(1) || left(32) || right(32)
+ *             || left locator(8) || right locator(8)             82 bytes
+ *             flags bit 0: left child is a leaf; bit 1: right child is.
+ *             Locators big-endian; an empty child's is 0. */
 #define HM_SMT_LEAF_LEN 65
-#define HM_SMT_NODE_LEN 66
-#define HM_SMT_MAX_NODE_LEN 66
+#define HM_SMT_NODE_LEN 82
+#define HM_SMT_MAX_NODE_LEN 82
 
-/* Reads a persisted node by hash into out (HM_SMT_MAX_NODE_LEN bytes of
- * room); sets *len. Returns HM_OK, HM_ERR_NOT_FOUND, or another error. */
+/* Reads the persisted node (hash, loc) into out (HM_SMT_MAX_NODE_LEN bytes
+ * of room); sets *len. Returns HM_OK, HM_ERR_NOT_FOUND, or another error.
+ * A store may ignore loc (nodes are content-addressed). */
 typedef struct {
-    int (*get)(void *arg, const uint8_t hash[32], uint8_t out[HM_SMT_MAX_NODE_LEN], size_t *len);
+    int (*get)(void *arg, const uint8_t hash[32], uint64_t loc,
+               uint8_t out[HM_SMT_MAX_NODE_LEN], size_t *len);
     void *arg;
 } hm_smt_reader_t;
 
 /* Receives each node an update creates, and each old leaf it keeps below
  * a new sibling (it may already exist: writes are idempotent; a store
  * cache may treat nodes an update read and did not write as replaced).
- * node is borrowed for the call. */
+ * Every put of one update carries loc, the writer's locator; node is
+ * borrowed for the call. */
 typedef struct {
-    int (*put)(void *arg, const uint8_t hash[32], const uint8_t *node, size_t len);
+    int (*put)(void *arg, const uint8_t hash[32], uint64_t loc, const uint8_t *node, size_t len);
     void *arg;
+    uint64_t loc;
 } hm_smt_writer_t;
 
 void hm_smt_key_hash(uint8_t out[32], const uint8_t *key, size_t klen);
@@ -67,18 +77,21 @@ typedef struct {
     bool del;
 } hm_smt_update_t;
 
-/* Apply n updates to the tree at root in one pass (each touched node read
- * and hashed once). ups is reordered (sorted by keyhash); two updates of the
- * same keyhash are HM_ERR_INVALID. Deleting an absent key is a no-op.
- * Out: new_root (may alias root). Returns HM_ERR_CORRUPT if a stored node
- * is malformed, HM_ERR_NOT_FOUND if one is missing, or the reader's/
- * writer's error. */
+/* Apply n updates to the tree at (root, root_loc) in one pass (each
+ * touched node read and hashed once). ups is reordered (sorted by keyhash);
+ * two updates of the same keyhash are HM_ERR_INVALID. Deleting an absent key
+ * is a no-op. Out: new_root (may alias root) and *new_root_loc (the root's
+ * locator: w->loc if the update made it, else the one it had). Returns
+ * HM_ERR_CORRUPT if a stored node is malformed, HM_ERR_NOT_FOUND if one is
+ * missing, or the reader's/writer's error. */
 int hm_smt_update(const hm_smt_reader_t *r, const hm_smt_writer_t *w, uint8_t new_root[32],
-                  const uint8_t root[32], hm_smt_update_t *ups, size_t n) HM_WUR;
+                  uint64_t *new_root_loc, const uint8_t root[32], uint64_t root_loc,
+                  hm_smt_update_t *ups, size_t n) HM_WUR;
 
-/* Look keyhash up in the tree at root. Out: *found, and valuehash when found. */
+/* Look keyhash up in the tree at (root, root_loc). Out: *found, and
+ * valuehash when found. */
 int hm_smt_get(const hm_smt_reader_t *r, bool *found, uint8_t valuehash[32],
-               const uint8_t root[32], const uint8_t keyhash[32]) HM_WUR;
+               const uint8_t root[32], uint64_t root_loc, const uint8_t keyhash[32]) HM_WUR;
 
 /* A membership or absence proof (doc/state.md §"Proofs"). siblings[i] is
  * the i-th non-empty sibling from the root down; bitmap bit d (byte d/8,
@@ -94,10 +107,10 @@ typedef struct {
     uint8_t leaf_value_hash[32];
 } hm_smt_proof_t;
 
-/* Build the proof for keyhash in the tree at root (membership if present,
- * absence otherwise). Out: *out (caller's storage, ~8 KiB). */
+/* Build the proof for keyhash in the tree at (root, root_loc) (membership
+ * if present, absence otherwise). Out: *out (caller's storage, ~8 KiB). */
 int hm_smt_prove(const hm_smt_reader_t *r, hm_smt_proof_t *out, const uint8_t root[32],
-                 const uint8_t keyhash[32]) HM_WUR;
+                 uint64_t root_loc, const uint8_t keyhash[32]) HM_WUR;
 
 /* Verify a proof against nothing but root. valuehash NULL: prove keyhash is
  * absent; otherwise prove keyhash -> valuehash. Returns HM_OK or

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/buf.h"
 #include "lib/kvmap.h"
 #include "lib/smt.h"
 
@@ -100,13 +101,23 @@ void hm_store_root(hm_store_t *s, uint8_t out[32])
     s->ops->root(s, out);
 }
 
-static int store_node_get(void *arg, const uint8_t hash[32], uint8_t out[HM_SMT_MAX_NODE_LEN],
-                          size_t *len)
+int hm_store_root_loc(hm_store_t *s, const uint8_t root[32], uint64_t *loc)
+{
+    static const uint8_t zero[32];
+    if (memcmp(root, zero, 32) == 0) {
+        *loc = 0;
+        return HM_OK;
+    }
+    return s->ops->root_loc(s, root, loc);
+}
+
+static int store_node_get(void *arg, const uint8_t hash[32], uint64_t loc,
+                          uint8_t out[HM_SMT_MAX_NODE_LEN], size_t *len)
 {
     hm_store_t *s = arg;
     uint8_t *v = NULL;
     size_t vlen = 0;
-    int rc = s->ops->get_node(s, hash, &v, &vlen);
+    int rc = s->ops->get_node(s, hash, loc, &v, &vlen);
     if (rc != HM_OK)
         return rc;
     if (vlen > HM_SMT_MAX_NODE_LEN) {
@@ -128,9 +139,13 @@ int hm_store_prove(hm_store_t *s, hm_smt_proof_t *out, const uint8_t root[32], c
                    size_t klen)
 {
     uint8_t kh[32];
+    uint64_t loc;
+    int rc = hm_store_root_loc(s, root, &loc);
+    if (rc != HM_OK)
+        return rc;
     hm_smt_key_hash(kh, key, klen);
     hm_smt_reader_t r = hm_store_smt_reader(s);
-    return hm_smt_prove(&r, out, root, kh);
+    return hm_smt_prove(&r, out, root, loc, kh);
 }
 
 /* ---------------------------------------------------------------- session */
@@ -149,6 +164,7 @@ typedef struct {
 /* One SMT node made by a root computation, kept until commit. */
 typedef struct {
     uint8_t hash[32];
+    uint64_t loc;
     uint8_t len;
     uint8_t node[HM_SMT_MAX_NODE_LEN];
 } newnode_t;
@@ -166,6 +182,7 @@ struct hm_state {
     bool iterating;
     bool root_valid; /* root/nodes match the overlay */
     uint8_t root[32];
+    uint64_t root_loc;
     hm_state_observer_fn observer; /* told of every successful put/del */
     void *observer_arg;
     /* Committed values this session has read from the store (flag
@@ -442,7 +459,8 @@ done:
 
 /* ---- root */
 
-static int pending_put(void *arg, const uint8_t hash[32], const uint8_t *node, size_t len)
+static int pending_put(void *arg, const uint8_t hash[32], uint64_t loc, const uint8_t *node,
+                       size_t len)
 {
     hm_state_t *st = arg;
     if (len > HM_SMT_MAX_NODE_LEN)
@@ -459,6 +477,7 @@ static int pending_put(void *arg, const uint8_t hash[32], const uint8_t *node, s
     }
     newnode_t *e = &st->nodes[st->nnodes++];
     memcpy(e->hash, hash, 32);
+    e->loc = loc;
     memcpy(e->node, node, len);
     e->len = (uint8_t)len;
     return HM_OK;
@@ -501,15 +520,19 @@ int hm_state_root(hm_state_t *st, uint8_t root[32])
      * the committed tree (never one it made), so it reads the store. */
     st->nnodes = 0;
     uint8_t base[32], nr[32];
+    uint64_t base_loc, nr_loc;
     st->store->ops->root(st->store, base);
+    if ((rc = hm_store_root_loc(st->store, base, &base_loc)) != HM_OK)
+        goto done;
     hm_smt_reader_t r = hm_store_smt_reader(st->store);
-    hm_smt_writer_t w = {.put = pending_put, .arg = st};
-    rc = hm_smt_update(&r, &w, nr, base, u.ups, u.n);
+    hm_smt_writer_t w = {.put = pending_put, .arg = st, .loc = st->store->ops->next_loc(st->store)};
+    rc = hm_smt_update(&r, &w, nr, &nr_loc, base, base_loc, u.ups, u.n);
     if (rc != HM_OK) {
         st->nnodes = 0;
         goto done;
     }
     memcpy(st->root, nr, 32);
+    st->root_loc = nr_loc;
     memcpy(root, nr, 32);
     st->root_valid = true;
 done:
@@ -553,7 +576,10 @@ int hm_state_commit(hm_state_t *st, bool sync)
         goto done;
     for (size_t i = 0; i < st->nnodes; i++) {
         const newnode_t *e = &st->nodes[i];
-        if ((rc = hm_batch_add(&b, HM_OP_NODE_PUT, e->hash, 32, e->node, e->len)) != HM_OK)
+        uint8_t nk[40];
+        hm_put_u64be(nk, e->loc);
+        memcpy(nk + 8, e->hash, 32);
+        if ((rc = hm_batch_add(&b, HM_OP_NODE_PUT, nk, sizeof nk, e->node, e->len)) != HM_OK)
             goto done;
     }
     for (size_t i = 0; i < st->aux.n; i++) {
@@ -563,6 +589,7 @@ int hm_state_commit(hm_state_t *st, bool sync)
     }
     b.has_root = true;
     memcpy(b.root, root, 32);
+    b.root_loc = st->root_loc;
     if ((rc = st->store->ops->commit(st->store, &b, sync)) != HM_OK)
         goto done;
     hm_kvmap_clear(&st->overlay);

@@ -40,7 +40,7 @@ typedef int (*hm_kv_visit_fn)(void *arg, const uint8_t *key, size_t klen, const 
 typedef enum {
     HM_OP_STATE_PUT = 1, /* state key -> record bytes */
     HM_OP_STATE_DEL = 2,
-    HM_OP_NODE_PUT = 3,  /* SMT node hash (32 bytes) -> node bytes */
+    HM_OP_NODE_PUT = 3,  /* SMT node locator (8, big-endian) || hash (32) -> node bytes */
     HM_OP_AUX_PUT = 4,   /* node-owned record (blocks, results, indexes) */
     HM_OP_AUX_DEL = 5,
 } hm_op_kind_t;
@@ -61,6 +61,7 @@ typedef struct {
     size_t cap;
     bool has_root;   /* when set, the store's root becomes `root` */
     uint8_t root[32];
+    uint64_t root_loc; /* the root node's locator (with has_root) */
 } hm_batch_t;
 
 /* Append a copy of key/val. val may be NULL for deletes. */
@@ -78,14 +79,23 @@ struct hm_store_ops {
     int (*get)(hm_store_t *s, const uint8_t *key, size_t klen, uint8_t **val, size_t *vlen);
     /* Visit committed state keys starting with prefix, ascending. */
     int (*iterate)(hm_store_t *s, const uint8_t *prefix, size_t plen, hm_kv_visit_fn fn, void *arg);
-    /* SMT node by hash. Out as get. HM_ERR_NOT_FOUND when absent. */
-    int (*get_node)(hm_store_t *s, const uint8_t hash[32], uint8_t **val, size_t *vlen);
+    /* SMT node by hash and locator. Out as get. HM_ERR_NOT_FOUND when
+     * absent. */
+    int (*get_node)(hm_store_t *s, const uint8_t hash[32], uint64_t loc, uint8_t **val,
+                    size_t *vlen);
     /* Auxiliary record by key. Out as get. */
     int (*get_aux)(hm_store_t *s, const uint8_t *key, size_t klen, uint8_t **val, size_t *vlen);
     /* Apply every op of b, in order, atomically; fsync first when sync. */
     int (*commit)(hm_store_t *s, const hm_batch_t *b, bool sync);
     /* The committed state root (32 zero bytes for empty state). */
     void (*root)(hm_store_t *s, uint8_t out[32]);
+    /* The locator of root, the current or an older committed root (0 for
+     * the empty root). HM_ERR_NOT_FOUND if it never was the store's root. */
+    int (*root_loc)(hm_store_t *s, const uint8_t root[32], uint64_t *loc);
+    /* The locator for the SMT nodes of the next commit: greater than that
+     * of any committed node, so each commit's nodes follow all older ones
+     * in the node key space (doc/state.md §4). */
+    uint64_t (*next_loc)(hm_store_t *s);
     void (*free)(hm_store_t *s);
     /* Visit auxiliary records whose key starts with prefix, ascending. */
     int (*iterate_aux)(hm_store_t *s, const uint8_t *prefix, size_t plen, hm_kv_visit_fn fn,
@@ -114,6 +124,8 @@ int hm_store_iterate(hm_store_t *s, const uint8_t *prefix, size_t plen, hm_kv_vi
 int hm_store_iterate_aux(hm_store_t *s, const uint8_t *prefix, size_t plen, hm_kv_visit_fn fn,
                          void *arg) HM_WUR;
 void hm_store_root(hm_store_t *s, uint8_t out[32]);
+/* The locator of a committed root (see hm_store_ops.root_loc). */
+int hm_store_root_loc(hm_store_t *s, const uint8_t root[32], uint64_t *loc) HM_WUR;
 
 /* An SMT node reader over the store's persisted nodes; valid while s lives. */
 hm_smt_reader_t hm_store_smt_reader(hm_store_t *s);

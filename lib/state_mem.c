@@ -1,18 +1,21 @@
 /* lib/state_mem — the in-memory hm_store_t (tests, tools, determinism
- * checks). Owns three ordered maps (state, SMT nodes, aux) and the root.
+ * checks). Owns four ordered maps (state, SMT nodes by locator || hash,
+ * aux, and the locator of every root it has had) and the root.
  * Iteration is in key byte order (lib/kvmap), never hash order. Commits are
  * all-or-nothing: every allocation is made before the first change.
  * Must not depend on node/ or any disk. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/buf.h"
 #include "lib/kvmap.h"
 #include "lib/state.h"
 
 typedef struct {
     hm_store_t base;
-    hm_kvmap_t state, nodes, aux;
+    hm_kvmap_t state, nodes, aux, roots;
     uint8_t root[32];
+    uint64_t next_loc; /* locator of the next commit's nodes (from 1) */
 } mem_store_t;
 
 static int mem_copy_out(const hm_kvnode_t *e, uint8_t **val, size_t *vlen)
@@ -35,10 +38,14 @@ static int mem_get(hm_store_t *s, const uint8_t *key, size_t klen, uint8_t **val
     return mem_copy_out(hm_kvmap_get(&m->state, key, klen), val, vlen);
 }
 
-static int mem_get_node(hm_store_t *s, const uint8_t hash[32], uint8_t **val, size_t *vlen)
+static int mem_get_node(hm_store_t *s, const uint8_t hash[32], uint64_t loc, uint8_t **val,
+                        size_t *vlen)
 {
     mem_store_t *m = (mem_store_t *)s;
-    return mem_copy_out(hm_kvmap_get(&m->nodes, hash, 32), val, vlen);
+    uint8_t k[40];
+    hm_put_u64be(k, loc);
+    memcpy(k + 8, hash, 32);
+    return mem_copy_out(hm_kvmap_get(&m->nodes, k, sizeof k), val, vlen);
 }
 
 static int mem_get_aux(hm_store_t *s, const uint8_t *key, size_t klen, uint8_t **val, size_t *vlen)
@@ -94,13 +101,14 @@ static int mem_commit(hm_store_t *s, const hm_batch_t *b, bool sync)
     (void)sync;
     mem_store_t *m = (mem_store_t *)s;
     int rc = HM_OK;
+    hm_kvnode_t *rootloc = NULL;
     hm_kvnode_t **pre = calloc(b->n ? b->n : 1, sizeof *pre);
     if (!pre)
         return HM_ERR_NOMEM;
     /* Phase 1: validate and allocate; nothing changes yet. */
     for (size_t i = 0; i < b->n; i++) {
         const hm_op_t *op = &b->ops[i];
-        if (!mem_table(m, op->kind) || (op->kind == HM_OP_NODE_PUT && op->klen != 32)) {
+        if (!mem_table(m, op->kind) || (op->kind == HM_OP_NODE_PUT && op->klen != 40)) {
             rc = HM_ERR_INVALID;
             goto done;
         }
@@ -118,6 +126,18 @@ static int mem_commit(hm_store_t *s, const hm_batch_t *b, bool sync)
             goto done;
         }
     }
+    if (b->has_root) {
+        uint8_t *v = malloc(8);
+        if (!v) {
+            rc = HM_ERR_NOMEM;
+            goto done;
+        }
+        hm_put_u64be(v, b->root_loc);
+        if ((rc = hm_kvmap_node_new(&rootloc, b->root, 32, v, 8, 0)) != HM_OK) {
+            free(v);
+            goto done;
+        }
+    }
     /* Phase 2: apply in order; cannot fail. */
     for (size_t i = 0; i < b->n; i++) {
         const hm_op_t *op = &b->ops[i];
@@ -129,9 +149,14 @@ static int mem_commit(hm_store_t *s, const hm_batch_t *b, bool sync)
             (void)hm_kvmap_del(t, op->key, op->klen);
         }
     }
-    if (b->has_root)
+    if (b->has_root) {
         memcpy(m->root, b->root, 32);
+        hm_kvmap_put_node(&m->roots, rootloc);
+        rootloc = NULL;
+        m->next_loc++;
+    }
 done:
+    hm_kvmap_node_free(rootloc);
     for (size_t i = 0; i < b->n; i++)
         hm_kvmap_node_free(pre[i]);
     free(pre);
@@ -143,12 +168,27 @@ static void mem_root(hm_store_t *s, uint8_t out[32])
     memcpy(out, ((mem_store_t *)s)->root, 32);
 }
 
+static int mem_root_loc(hm_store_t *s, const uint8_t root[32], uint64_t *loc)
+{
+    const hm_kvnode_t *e = hm_kvmap_get(&((mem_store_t *)s)->roots, root, 32);
+    if (!e)
+        return HM_ERR_NOT_FOUND;
+    *loc = hm_get_u64be(e->val);
+    return HM_OK;
+}
+
+static uint64_t mem_next_loc(hm_store_t *s)
+{
+    return ((mem_store_t *)s)->next_loc;
+}
+
 static void mem_free(hm_store_t *s)
 {
     mem_store_t *m = (mem_store_t *)s;
     hm_kvmap_clear(&m->state);
     hm_kvmap_clear(&m->nodes);
     hm_kvmap_clear(&m->aux);
+    hm_kvmap_clear(&m->roots);
     free(m);
 }
 
@@ -159,6 +199,8 @@ static const struct hm_store_ops mem_ops = {
     .get_aux = mem_get_aux,
     .commit = mem_commit,
     .root = mem_root,
+    .root_loc = mem_root_loc,
+    .next_loc = mem_next_loc,
     .free = mem_free,
     .iterate_aux = mem_iterate_aux,
 };
@@ -169,6 +211,7 @@ int hm_store_mem_new(hm_store_t **out)
     if (!m)
         return HM_ERR_NOMEM;
     m->base.ops = &mem_ops;
+    m->next_loc = 1;
     *out = &m->base;
     return HM_OK;
 }

@@ -612,8 +612,7 @@ int chain_prove(node_chain_t *c, const uint8_t root[32], const uint8_t *key, siz
 {
     uint8_t kh[32];
     hm_smt_key_hash(kh, key, klen);
-    hm_smt_reader_t rd = hm_store_smt_reader(c->store);
-    int rc = hm_smt_prove(&rd, proof, root, kh);
+    int rc = hm_store_prove(c->store, proof, root, key, klen);
     if (rc != HM_OK)
         return rc;
     hm_buf_reset(value);

@@ -65,7 +65,7 @@ static const config_key_t KEYS[] = {
     {"handshake_timeout_ms", CONFIG_U32, OFF(handshake_timeout_ms), "10000", 100, 600000,
      "a p2p connection must finish TLS and the Hello within this time or is closed"},
     {"node_cache_huge_pages", CONFIG_BOOL, OFF(node_cache_huge_pages), "false", 0, 0,
-     "back the in-memory SMT node cache (460 MiB) with transparent huge pages: fewer TLB misses, but all of it resident within the first few thousand blocks (recommended for validators on their own machine)"},
+     "back the in-memory SMT node cache (524 MiB) with transparent huge pages: fewer TLB misses, but all of it resident within the first few thousand blocks (recommended for validators on their own machine)"},
     {NULL, CONFIG_STR, 0, NULL, 0, 0, NULL},
 };
 

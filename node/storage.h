@@ -1,13 +1,18 @@
 /* node/storage — the LevelDB-backed hm_store_t (lib/state.h) of hallmarkd.
  *
- * One LevelDB database per data directory holds, under distinct one-byte key
- * prefixes (doc/state.md §"LevelDB layout"):
+ * Two LevelDB databases per store directory (doc/state.md §"LevelDB
+ * layout"). The main one, in the directory, holds under one-byte prefixes:
  *   's' + state key  -> record bytes        (contracts' state)
- *   'n' + hash(32)   -> SMT node bytes      (content-addressed, never deleted)
  *   'a' + aux key    -> node-owned records  (blocks, results, indexes)
- *   'm' + name       -> store metadata      ("root", "format")
- * A commit is one leveldb_writebatch, written with sync when asked, so a
- * crash leaves all of a block or none of it.
+ *   'm' + name       -> store metadata      ("root", "format", "R" + root)
+ * The node database, in dir/nodes, holds the SMT nodes under
+ *   locator(8, big-endian) || hash(32) -> node bytes (never deleted)
+ * where the locator is the store's commit sequence, so each commit's nodes
+ * follow every older node: memtable inserts stay at the hot end and
+ * flushed tables never overlap older ones (no compaction rewrites them).
+ * A commit writes the nodes, then everything else, each synced when asked;
+ * a crash between leaves only unreferenced nodes, so the store holds all
+ * of a block or none of it.
  *
  * This is the only place that includes leveldb/c.h or calls leveldb_free.
  * Depends on lib/ (err, log, state, smt). Thread-safety: none; a store and
@@ -27,9 +32,9 @@ typedef struct {
     size_t block_cache_bytes; /* LevelDB block cache; 0: 256 MiB */
     size_t node_cache_slots;  /* in-process SMT node cache (8-way set
                                  associative), rounded down to a power of
-                                 two, at least 8; 115 bytes each, mapped at
+                                 two, at least 8; 131 bytes each, mapped at
                                  open and touched as it fills; 0: 2^22
-                                 (460 MiB; holds every live node of a
+                                 (524 MiB; holds every live node of a
                                  ~1.5*10^6-key state) */
     bool node_cache_huge_pages; /* advise transparent huge pages for the
                                  node cache (default false): it is read and
@@ -48,8 +53,8 @@ typedef struct {
                                  first store a process opens. */
 } store_options_t;
 
-/* Table files LevelDB keeps open (its table cache): part of the node's
- * open-file budget (node/daemon). */
+/* Table files LevelDB keeps open (its table caches, half for each of the
+ * two databases): part of the node's open-file budget (node/daemon). */
 #define STORE_MAX_OPEN_FILES 1000
 
 /* Defaults: create_if_missing true, the cache sizes above. */

@@ -35,8 +35,10 @@ rule "consensus/ includes only lib/ and proto/" "$(inc 'contracts/|node/|wallet/
 rule "contracts/ includes only lib/ and proto/" "$(inc 'consensus/|node/|wallet/' contracts)"
 rule "node/ does not include wallet/" "$(inc 'wallet/' node)"
 rule "wallet/ does not include node/" "$(inc 'node/' wallet)"
-rule "only node/storage includes leveldb/c.h" \
-    "$(inc 'leveldb/' lib consensus contracts node wallet fuzz tests | grep -v '^node/storage')"
+# (test_storage opens the store's databases raw, to check what is on disk)
+rule "only node/storage and its unit test include leveldb/c.h" \
+    "$(inc 'leveldb/' lib consensus contracts node wallet fuzz tests |
+       grep -v -e '^node/storage' -e '^tests/unit/test_storage\.c:')"
 files=$(src lib consensus contracts node wallet fuzz)
 rule "only lib/codec packs, unpacks or frees protobuf-c messages" \
     "$([ -n "$files" ] && grep -HnE '(__pack|__unpack|__free_unpacked|protobuf_c_message_(pack|unpack|free_unpacked))[[:space:]]*\(' $files | grep -v '^lib/codec\.c:')"

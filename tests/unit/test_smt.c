@@ -7,11 +7,24 @@
 #include "lib/kvmap.h"
 #include "lib/smt.h"
 
-/* ---- a node store for the tree: an ordered map hash -> node bytes */
+/* ---- a node store for the tree: an ordered map locator || hash -> node
+ * bytes. Exact: a node asked for under the wrong locator is not found, so
+ * every test also checks that interior nodes carry their children's
+ * locators. */
 
-static int ns_get(void *arg, const uint8_t hash[32], uint8_t out[HM_SMT_MAX_NODE_LEN], size_t *len)
+static void ns_key(uint8_t k[40], const uint8_t hash[32], uint64_t loc)
 {
-    const hm_kvnode_t *e = hm_kvmap_get(arg, hash, 32);
+    for (int i = 0; i < 8; i++)
+        k[i] = (uint8_t)(loc >> (56 - 8 * i));
+    memcpy(k + 8, hash, 32);
+}
+
+static int ns_get(void *arg, const uint8_t hash[32], uint64_t loc,
+                  uint8_t out[HM_SMT_MAX_NODE_LEN], size_t *len)
+{
+    uint8_t k[40];
+    ns_key(k, hash, loc);
+    const hm_kvnode_t *e = hm_kvmap_get(arg, k, sizeof k);
     if (!e)
         return HM_ERR_NOT_FOUND;
     memcpy(out, e->val, e->vlen);
@@ -19,23 +32,44 @@ static int ns_get(void *arg, const uint8_t hash[32], uint8_t out[HM_SMT_MAX_NODE
     return HM_OK;
 }
 
-static int ns_put(void *arg, const uint8_t hash[32], const uint8_t *node, size_t len)
+static int ns_put(void *arg, const uint8_t hash[32], uint64_t loc, const uint8_t *node,
+                  size_t len)
 {
-    return hm_kvmap_put(arg, hash, 32, node, len, 0, NULL);
+    uint8_t k[40];
+    ns_key(k, hash, loc);
+    return hm_kvmap_put(arg, k, sizeof k, node, len, 0, NULL);
 }
 
 typedef struct {
     hm_kvmap_t nodes;
     hm_smt_reader_t r;
-    hm_smt_writer_t w;
+    hm_smt_writer_t w; /* w.loc: the locator of the last update */
     uint8_t root[32];
+    uint64_t root_loc;
 } tree_t;
 
 static void tree_init(tree_t *t)
 {
     memset(t, 0, sizeof *t);
     t->r = (hm_smt_reader_t){ns_get, &t->nodes};
-    t->w = (hm_smt_writer_t){ns_put, &t->nodes};
+    t->w = (hm_smt_writer_t){ns_put, &t->nodes, 0};
+}
+
+/* One update under a fresh locator, as a store's commit would. */
+static int tree_update(tree_t *t, hm_smt_update_t *ups, size_t n)
+{
+    t->w.loc++;
+    return hm_smt_update(&t->r, &t->w, t->root, &t->root_loc, t->root, t->root_loc, ups, n);
+}
+
+static int tree_prove(tree_t *t, hm_smt_proof_t *p, const uint8_t kh[32])
+{
+    return hm_smt_prove(&t->r, p, t->root, t->root_loc, kh);
+}
+
+static int tree_get(tree_t *t, bool *found, uint8_t vh[32], const uint8_t kh[32])
+{
+    return hm_smt_get(&t->r, found, vh, t->root, t->root_loc, kh);
 }
 
 static void tree_free(tree_t *t)
@@ -139,7 +173,7 @@ static void apply_batch(tree_t *t, model_t *m, hm_smt_update_t *ups, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         model_apply(m, &ups[i]);
-    assert_int_equal(hm_smt_update(&t->r, &t->w, t->root, t->root, ups, n), HM_OK);
+    assert_int_equal(tree_update(t, ups, n), HM_OK);
     uint8_t ref[32];
     model_root(m, ref);
     assert_memory_equal(t->root, ref, 32);
@@ -149,7 +183,7 @@ static void check_proof(tree_t *t, const uint8_t kh[32], const uint8_t *vh)
 {
     hm_smt_proof_t *p = malloc(sizeof *p);
     assert_non_null(p);
-    assert_int_equal(hm_smt_prove(&t->r, p, t->root, kh), HM_OK);
+    assert_int_equal(tree_prove(t, p, kh), HM_OK);
     assert_int_equal(hm_smt_verify_hashed(t->root, kh, vh, p), HM_OK);
     assert_int_equal(hm_smt_proof_is_membership(p, kh), vh != NULL);
     /* The opposite claim fails. */
@@ -183,16 +217,16 @@ static void test_empty_tree(void **state)
     tree_init(&t);
     uint8_t zero[32] = {0}, kh[32];
     hm_smt_key_hash(kh, (const uint8_t *)"p/x", 3);
-    assert_int_equal(hm_smt_update(&t.r, &t.w, t.root, t.root, NULL, 0), HM_OK);
+    assert_int_equal(tree_update(&t, NULL, 0), HM_OK);
     assert_memory_equal(t.root, zero, 32);
     /* Deleting from the empty tree leaves it empty. */
     hm_smt_update_t u = {.del = true};
     memcpy(u.keyhash, kh, 32);
-    assert_int_equal(hm_smt_update(&t.r, &t.w, t.root, t.root, &u, 1), HM_OK);
+    assert_int_equal(tree_update(&t, &u, 1), HM_OK);
     assert_memory_equal(t.root, zero, 32);
     check_proof(&t, kh, NULL);
     hm_smt_proof_t p;
-    assert_int_equal(hm_smt_prove(&t.r, &p, t.root, kh), HM_OK);
+    assert_int_equal(tree_prove(&t, &p, kh), HM_OK);
     assert_int_equal(p.n_siblings, 0);
     assert_false(p.has_leaf);
     assert_int_equal(hm_smt_verify(t.root, (const uint8_t *)"p/x", 3, NULL, 0, &p), HM_OK);
@@ -200,7 +234,7 @@ static void test_empty_tree(void **state)
                      HM_ERR_PROOF);
     bool found = true;
     uint8_t vh[32];
-    assert_int_equal(hm_smt_get(&t.r, &found, vh, t.root, kh), HM_OK);
+    assert_int_equal(tree_get(&t, &found, vh, kh), HM_OK);
     assert_false(found);
     tree_free(&t);
 }
@@ -214,14 +248,14 @@ static void test_single_leaf(void **state)
     hm_smt_update_t u = {0};
     hm_smt_key_hash(u.keyhash, key, sizeof key - 1);
     hm_smt_value_hash(u.valuehash, val, sizeof val - 1);
-    assert_int_equal(hm_smt_update(&t.r, &t.w, t.root, t.root, &u, 1), HM_OK);
+    assert_int_equal(tree_update(&t, &u, 1), HM_OK);
     uint8_t leaf[32], kh[32], vh[32];
     memcpy(kh, u.keyhash, 32);
     memcpy(vh, u.valuehash, 32);
     hm_smt_leaf_hash(leaf, kh, vh);
     assert_memory_equal(t.root, leaf, 32); /* compact: the lone leaf is the root */
     hm_smt_proof_t p;
-    assert_int_equal(hm_smt_prove(&t.r, &p, t.root, kh), HM_OK);
+    assert_int_equal(tree_prove(&t, &p, kh), HM_OK);
     assert_int_equal(p.n_siblings, 0);
     assert_int_equal(hm_smt_verify(t.root, key, sizeof key - 1, val, sizeof val - 1, &p), HM_OK);
     /* Absence of another key, shown by the lone leaf. */
@@ -231,7 +265,7 @@ static void test_single_leaf(void **state)
     check_proof(&t, kh, vh);
     /* Delete it again: empty. */
     u.del = true;
-    assert_int_equal(hm_smt_update(&t.r, &t.w, t.root, t.root, &u, 1), HM_OK);
+    assert_int_equal(tree_update(&t, &u, 1), HM_OK);
     uint8_t zero[32] = {0};
     assert_memory_equal(t.root, zero, 32);
     tree_free(&t);
@@ -297,7 +331,7 @@ static void test_random_vs_reference(void **state)
         hm_smt_update_t u = {0};
         memcpy(u.keyhash, m.kv[order[i]].kh, 32);
         memcpy(u.valuehash, m.kv[order[i]].vh, 32);
-        assert_int_equal(hm_smt_update(&t2.r, &t2.w, t2.root, t2.root, &u, 1), HM_OK);
+        assert_int_equal(tree_update(&t2, &u, 1), HM_OK);
     }
     assert_memory_equal(t2.root, t.root, 32);
     free(order);
@@ -308,7 +342,7 @@ static void test_random_vs_reference(void **state)
         check_proof(&t, m.kv[i].kh, m.kv[i].vh);
         bool found = false;
         uint8_t vh[32];
-        assert_int_equal(hm_smt_get(&t.r, &found, vh, t.root, m.kv[i].kh), HM_OK);
+        assert_int_equal(tree_get(&t, &found, vh, m.kv[i].kh), HM_OK);
         assert_true(found);
         assert_memory_equal(vh, m.kv[i].vh, 32);
     }
@@ -411,7 +445,7 @@ static void test_altered_proofs_fail(void **state)
         hm_smt_key_hash(ups[i].keyhash, (const uint8_t *)names[i], strlen(names[i]));
         hm_smt_value_hash(ups[i].valuehash, (const uint8_t *)names[i], strlen(names[i]) - 1);
     }
-    assert_int_equal(hm_smt_update(&t.r, &t.w, t.root, t.root, ups, N), HM_OK);
+    assert_int_equal(tree_update(&t, ups, N), HM_OK);
     hm_smt_proof_t *p = malloc(sizeof *p);
     assert_non_null(p);
     for (int j = 0; j < 12; j++) {
@@ -420,7 +454,7 @@ static void test_altered_proofs_fail(void **state)
         uint8_t kh[32], vh[32];
         hm_smt_key_hash(kh, (const uint8_t *)k, strlen(k));
         hm_smt_value_hash(vh, (const uint8_t *)k, strlen(k) - 1);
-        assert_int_equal(hm_smt_prove(&t.r, p, t.root, kh), HM_OK);
+        assert_int_equal(tree_prove(&t, p, kh), HM_OK);
         tamper_all(t.root, kh, vh, p);
         /* Value and key bytes as the verifier's caller passes them. */
         size_t kl = strlen(k);
@@ -441,7 +475,7 @@ static void test_altered_proofs_fail(void **state)
         /* Absence of a key not in the tree (ends at a leaf or an empty). */
         uint8_t ak[32];
         tu_fill(ak, 32, &seed);
-        assert_int_equal(hm_smt_prove(&t.r, p, t.root, ak), HM_OK);
+        assert_int_equal(tree_prove(&t, p, ak), HM_OK);
         tamper_all(t.root, ak, NULL, p);
     }
     free(p);
@@ -480,13 +514,13 @@ static void test_long_prefixes(void **state)
     for (size_t i = 0; i < m.n; i++) {
         check_proof(&t, m.kv[i].kh, m.kv[i].vh);
         hm_smt_proof_t p;
-        assert_int_equal(hm_smt_prove(&t.r, &p, t.root, m.kv[i].kh), HM_OK);
+        assert_int_equal(tree_prove(&t, &p, m.kv[i].kh), HM_OK);
         if (memcmp(m.kv[i].kh, base, 32) == 0)
             assert_int_equal(p.n_siblings, NF); /* one per flip */
     }
     /* The key at the bottom: a path of full depth 256. */
     hm_smt_proof_t p;
-    assert_int_equal(hm_smt_prove(&t.r, &p, t.root, base), HM_OK);
+    assert_int_equal(tree_prove(&t, &p, base), HM_OK);
     assert_true(p.bitmap[31] & 1);
     tamper_all(t.root, base, ups[0].valuehash, &p);
     /* Absent keys along the same prefixes. */
@@ -527,24 +561,25 @@ static void test_historical_roots(void **state)
         hm_smt_key_hash(u[i].keyhash, (const uint8_t *)k, 2);
         hm_smt_value_hash(u[i].valuehash, (const uint8_t *)"v1", 2);
     }
-    assert_int_equal(hm_smt_update(&t.r, &t.w, t.root, t.root, u, 3), HM_OK);
+    assert_int_equal(tree_update(&t, u, 3), HM_OK);
     uint8_t old[32];
     memcpy(old, t.root, 32);
+    uint64_t old_loc = t.root_loc;
     /* (hm_smt_update sorted u: look "k1" up by its hash.) */
     hm_smt_update_t v = {0};
     hm_smt_key_hash(v.keyhash, (const uint8_t *)"k1", 2);
     hm_smt_value_hash(v.valuehash, (const uint8_t *)"v2", 2);
-    assert_int_equal(hm_smt_update(&t.r, &t.w, t.root, t.root, &v, 1), HM_OK);
+    assert_int_equal(tree_update(&t, &v, 1), HM_OK);
     assert_memory_not_equal(old, t.root, 32);
     hm_smt_proof_t p;
-    assert_int_equal(hm_smt_prove(&t.r, &p, old, v.keyhash), HM_OK);
+    assert_int_equal(hm_smt_prove(&t.r, &p, old, old_loc, v.keyhash), HM_OK);
     assert_int_equal(hm_smt_verify(old, (const uint8_t *)"k1", 2, (const uint8_t *)"v1", 2, &p),
                      HM_OK);
     assert_int_equal(hm_smt_verify(t.root, (const uint8_t *)"k1", 2, (const uint8_t *)"v1", 2, &p),
                      HM_ERR_PROOF);
     /* Duplicate keys in one update are refused. */
     hm_smt_update_t dup[2] = {u[0], u[0]};
-    assert_int_equal(hm_smt_update(&t.r, &t.w, t.root, t.root, dup, 2), HM_ERR_INVALID);
+    assert_int_equal(tree_update(&t, dup, 2), HM_ERR_INVALID);
     tree_free(&t);
 }
 

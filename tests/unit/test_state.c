@@ -288,8 +288,12 @@ static void test_savepoints(void **state)
 
 /* ---- the root equals a direct SMT over the same key/values */
 
-static int ns_get(void *arg, const uint8_t hash[32], uint8_t out[HM_SMT_MAX_NODE_LEN], size_t *len)
+/* A one-update node store for direct_root: from the empty tree, every
+ * node it reads was written by that update under its one locator. */
+static int ns_get(void *arg, const uint8_t hash[32], uint64_t loc,
+                  uint8_t out[HM_SMT_MAX_NODE_LEN], size_t *len)
 {
+    (void)loc;
     const hm_kvnode_t *e = hm_kvmap_get(arg, hash, 32);
     if (!e)
         return HM_ERR_NOT_FOUND;
@@ -298,8 +302,10 @@ static int ns_get(void *arg, const uint8_t hash[32], uint8_t out[HM_SMT_MAX_NODE
     return HM_OK;
 }
 
-static int ns_put(void *arg, const uint8_t hash[32], const uint8_t *node, size_t len)
+static int ns_put(void *arg, const uint8_t hash[32], uint64_t loc, const uint8_t *node,
+                  size_t len)
 {
+    (void)loc;
     return hm_kvmap_put(arg, hash, 32, node, len, 0, NULL);
 }
 
@@ -325,9 +331,10 @@ static void direct_root(const hm_kvmap_t *model, uint8_t out[32])
     assert_non_null(u.ups);
     assert_int_equal(hm_kvmap_visit(model, NULL, 0, model_to_update, &u), 0);
     hm_smt_reader_t r = {ns_get, &nodes};
-    hm_smt_writer_t w = {ns_put, &nodes};
+    hm_smt_writer_t w = {ns_put, &nodes, 1};
     uint8_t zero[32] = {0};
-    assert_int_equal(hm_smt_update(&r, &w, out, zero, u.ups, u.n), HM_OK);
+    uint64_t loc;
+    assert_int_equal(hm_smt_update(&r, &w, out, &loc, zero, 0, u.ups, u.n), HM_OK);
     free(u.ups);
     hm_kvmap_clear(&nodes);
 }

@@ -888,7 +888,7 @@ int replica_new(node_replica_t **out, const replica_options_t *opt)
         rc = HM_ERR_NOMEM;
         goto done;
     }
-    if ((rc = verifier_new(&r->verifier, r->o.pbft.chain_id, 0)) != HM_OK)
+    if ((rc = verifier_new(&r->verifier, r->o.pbft.chain_id, 0, 0)) != HM_OK)
         goto done;
     r->verifier_ev = event_new(r->o.base, verifier_fd(r->verifier), EV_READ | EV_PERSIST,
                                replica_verifier_cb, r);

@@ -23,7 +23,7 @@
 #include "lib/log.h"
 
 #define P_STATE 's'
-#define P_NODE 'n' /* the node database's keys have no prefix; 'n' only sorts batch ops */
+#define P_NODE 'n' /* names the op kind only: node keys, in their own database, have no prefix */
 #define P_AUX 'a'
 #define P_META 'm'
 

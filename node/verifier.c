@@ -1,6 +1,7 @@
-/* node/verifier — see verifier.h. One FIFO list of batches: the thread
- * checks them from `cursor` on; the owner collects finished ones from the
- * head. */
+/* node/verifier — see verifier.h. One FIFO list of batches: each thread
+ * takes the batch at `cursor` (and moves it on), so different batches are
+ * checked at the same time; the owner collects finished ones from the
+ * head, in order, stopping at the first unfinished one. */
 #include "node/verifier.h"
 
 #include <errno.h>
@@ -14,6 +15,7 @@
 #include "lib/hash.h"
 
 #define VERIFIER_DEFAULT_MAX_TXS 100000u
+#define VERIFIER_MAX_THREADS 16u
 
 struct vjob {
     struct vjob *next;
@@ -32,9 +34,10 @@ struct node_verifier {
     size_t max_txs;
     pthread_mutex_t lock;
     pthread_cond_t wake;
-    pthread_t thread;
-    bool started, stopping;
-    struct vjob *head, *tail, *cursor; /* cursor: first batch not yet checked */
+    pthread_t threads[VERIFIER_MAX_THREADS];
+    unsigned nthreads; /* started */
+    bool stopping;
+    struct vjob *head, *tail, *cursor; /* cursor: first batch no thread has taken */
     size_t pending;                    /* txs in the list */
     int pipe_r, pipe_w;
 };
@@ -59,12 +62,12 @@ static void *verifier_main(void *arg)
         if (v->stopping)
             break;
         struct vjob *j = v->cursor;
+        v->cursor = j->next;
         pthread_mutex_unlock(&v->lock);
         for (size_t i = 0; i < j->n; i++)
             mempool_check(v->chain_id, &j->txs[i], &j->checked[i]);
         pthread_mutex_lock(&v->lock);
         j->finished = true;
-        v->cursor = j->next;
         /* a full pipe already means "wake up": EAGAIN is fine */
         ssize_t w = write(v->pipe_w, "x", 1);
         (void)w;
@@ -74,7 +77,8 @@ static void *verifier_main(void *arg)
     return NULL;
 }
 
-int verifier_new(node_verifier_t **out, const uint8_t chain_id[32], size_t max_txs)
+int verifier_new(node_verifier_t **out, const uint8_t chain_id[32], size_t max_txs,
+                 unsigned threads)
 {
     *out = NULL;
     node_verifier_t *v = calloc(1, sizeof *v);
@@ -100,11 +104,21 @@ int verifier_new(node_verifier_t **out, const uint8_t chain_id[32], size_t max_t
             return HM_ERR_IO;
         }
     }
-    if (pthread_create(&v->thread, NULL, verifier_main, v) != 0) {
-        verifier_free(v);
-        return HM_ERR_NOMEM;
+    if (!threads) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = cores < 1 ? 1u : (unsigned)cores;
     }
-    v->started = true;
+    if (threads > VERIFIER_MAX_THREADS)
+        threads = VERIFIER_MAX_THREADS;
+    for (unsigned i = 0; i < threads; i++) {
+        if (pthread_create(&v->threads[i], NULL, verifier_main, v) != 0) {
+            if (v->nthreads)
+                break; /* fewer threads than asked: still correct */
+            verifier_free(v);
+            return HM_ERR_NOMEM;
+        }
+        v->nthreads++;
+    }
     *out = v;
     return HM_OK;
 }
@@ -113,12 +127,13 @@ void verifier_free(node_verifier_t *v)
 {
     if (!v)
         return;
-    if (v->started) {
+    if (v->nthreads) {
         pthread_mutex_lock(&v->lock);
         v->stopping = true;
-        pthread_cond_signal(&v->wake);
+        pthread_cond_broadcast(&v->wake);
         pthread_mutex_unlock(&v->lock);
-        pthread_join(v->thread, NULL);
+        for (unsigned i = 0; i < v->nthreads; i++)
+            pthread_join(v->threads[i], NULL);
     }
     for (struct vjob *j = v->head, *next; j; j = next) {
         next = j->next;

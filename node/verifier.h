@@ -1,8 +1,9 @@
 /* node/verifier — transaction admission checks off the event loop.
  *
- * One background thread runs mempool_check (decode, size, chain id,
- * signatures) over queued batches of txs, in submission order, while the
- * owning thread goes on executing and committing blocks. Finished batches
+ * Background threads (one per core by default) run mempool_check (decode,
+ * size, chain id, signatures) over queued batches of txs — each thread a
+ * whole batch, several batches at once — while the owning thread goes on
+ * executing and committing blocks. Finished batches
  * wait until the owner collects them on its own thread (verifier_collect),
  * woken by verifier_fd becoming readable; each batch's done callback then
  * runs there, in submission order — so a client's txs, submitted in nonce
@@ -31,11 +32,13 @@ typedef void (*verifier_done_fn)(void *arg, const ProtobufCBinaryData *txs,
                                  const mempool_checked_t *checked, size_t n);
 typedef void (*verifier_drop_fn)(void *arg);
 
-/* chain_id is copied; max_txs 0 = 100,000. Starts the thread.
+/* chain_id is copied; max_txs 0 = 100,000; threads 0 = one per online
+ * core (at most 16). Starts the threads.
  * Out: *out (caller owns; verifier_free). */
-int verifier_new(node_verifier_t **out, const uint8_t chain_id[32], size_t max_txs) HM_WUR;
+int verifier_new(node_verifier_t **out, const uint8_t chain_id[32], size_t max_txs,
+                 unsigned threads) HM_WUR;
 
-/* Stop and join the thread; every batch not yet handed to done goes to its
+/* Stop and join the threads; every batch not yet handed to done goes to its
  * drop callback (on the calling thread). Accepts NULL. */
 void verifier_free(node_verifier_t *v);
 

@@ -1,4 +1,4 @@
-/* Unit tests: node/verifier (admission checks on a background thread) and
+/* Unit tests: node/verifier (admission checks on background threads) and
  * mempool_check / mempool_add_checked, the two halves it uses. */
 #include "tests/unit/testutil.h"
 #include "tests/unit/txfixture.h"
@@ -69,7 +69,7 @@ static void test_verdicts_and_order(void **state)
 {
     (void)state;
     node_verifier_t *v = NULL;
-    assert_int_equal(verifier_new(&v, chain, 0), HM_OK);
+    assert_int_equal(verifier_new(&v, chain, 0, 0), HM_OK);
     seen_t s = {0};
     tag_t tags[8];
     for (int i = 0; i < 8; i++)
@@ -128,7 +128,7 @@ static void test_limit_and_drop(void **state)
 {
     (void)state;
     node_verifier_t *v = NULL;
-    assert_int_equal(verifier_new(&v, chain, 3), HM_OK);
+    assert_int_equal(verifier_new(&v, chain, 3, 1), HM_OK);
     seen_t s = {0};
     tag_t tags[4];
     for (int i = 0; i < 4; i++)
@@ -153,11 +153,45 @@ static void test_limit_and_drop(void **state)
         free(t[i].data);
 }
 
+/* With several threads, later (smaller) batches finish first, but are
+ * handed back only after every earlier one, in submission order. */
+static void test_parallel_batches_keep_order(void **state)
+{
+    (void)state;
+    node_verifier_t *v = NULL;
+    assert_int_equal(verifier_new(&v, chain, 0, 4), HM_OK);
+    seen_t s = {0};
+    tag_t tags[16];
+    ProtobufCBinaryData t[16][4];
+    uint8_t id[16][4][32];
+    for (int b = 0; b < 16; b++) {
+        tags[b] = (tag_t){&s, b};
+        size_t n = b == 0 ? 4 : (size_t)(b % 2); /* batch 0 is the slowest */
+        for (size_t i = 0; i < n; i++)
+            t[b][i] = tu_scrap_tx(chain, (uint64_t)(b * 4 + (int)i), id[b][i], NULL);
+        assert_int_equal(verifier_submit(v, t[b], n, on_done, on_drop, &tags[b]), HM_OK);
+    }
+    collect_until(v, &s, 16);
+    for (int b = 0; b < 16; b++) {
+        assert_int_equal(s.order[b], b);
+        assert_int_equal(s.n[b], b == 0 ? 4 : (size_t)(b % 2));
+        for (size_t i = 0; i < s.n[b]; i++) {
+            assert_int_equal(s.got[b][i].r.verdict, MEMPOOL_ADMITTED);
+            assert_memory_equal(s.got[b][i].r.txid, id[b][i], 32);
+            free(t[b][i].data);
+        }
+    }
+    assert_int_equal(verifier_pending(v), 0);
+    verifier_free(v);
+    assert_int_equal(s.ndropped, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_verdicts_and_order),
         cmocka_unit_test(test_limit_and_drop),
+        cmocka_unit_test(test_parallel_batches_keep_order),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

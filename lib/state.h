@@ -85,7 +85,10 @@ struct hm_store_ops {
                     size_t *vlen);
     /* Auxiliary record by key. Out as get. */
     int (*get_aux)(hm_store_t *s, const uint8_t *key, size_t klen, uint8_t **val, size_t *vlen);
-    /* Apply every op of b, in order, atomically; fsync first when sync. */
+    /* Apply every op of b, in order, atomically; fsync first when sync.
+     * Unsynced (sync false), a commit survives a process crash but not
+     * necessarily a machine crash, and the LevelDB store (two databases)
+     * may then refuse to open until resynced: hallmarkd always syncs. */
     int (*commit)(hm_store_t *s, const hm_batch_t *b, bool sync);
     /* The committed state root (32 zero bytes for empty state). */
     void (*root)(hm_store_t *s, uint8_t out[32]);

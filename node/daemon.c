@@ -25,8 +25,9 @@
 #include "node/nodekey.h"
 #include "node/storage.h"
 
-/* Descriptors the node holds beside its connections: LevelDB's table cache
- * (STORE_MAX_OPEN_FILES) and a margin for its log and manifest, the
+/* Descriptors the node holds beside its connections: LevelDB's table
+ * caches (STORE_MAX_OPEN_FILES over the store's two databases) and a
+ * margin for their logs and manifests, the
  * listeners, the log file, the lock, the event loop and worker pipes. */
 #define NODE_FD_RESERVE (STORE_MAX_OPEN_FILES + 128u)
 

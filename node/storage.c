@@ -28,15 +28,19 @@
 #define P_META 'm'
 
 static const char k_root[] = "mroot";  /* root(32) || root locator(8) || next locator(8) */
+/* and "mR" || root(32) -> that root's locator(8), for every root the store had */
 static const char k_format[] = "mformat";
 static const char v_format[] = "hallmark-store-2";
 static const char v_format1[] = "hallmark-store-1";
-#define K_ROOTLOC "mR" /* "mR" || root(32) -> its locator(8), every root ever committed */
 #define NODE_KEY_LEN 40 /* locator(8, big-endian) || hash(32) */
 
-/* Set-associative cache of SMT nodes (NC_WAYS ways per set; the way with
- * the oldest use is evicted). Nodes are immutable (content-addressed), so a
- * cached entry can never be stale. Policy, for an SMT whose live nodes are
+/* Set-associative cache of SMT nodes, keyed by hash alone (NC_WAYS ways
+ * per set; the way with the oldest use is evicted). Nodes are immutable
+ * and content-addressed, so a cached entry can never be stale; copies of
+ * one hash stored under different locators differ only in the locators
+ * they record for their children, and the cache only ever holds copies
+ * that were committed or read from disk, whose locators all lead to
+ * committed copies — so any copy serves any reader. Policy, for an SMT whose live nodes are
  * mostly cold (at 10^6 keys a leaf is touched once per ~1,000 blocks):
  * nodes an update read are demoted at commit (they were replaced, see
  * readlog_add), new nodes come in as the most recent (write-through), so
@@ -260,7 +264,7 @@ static int cache_put(ldb_store_t *s, const uint8_t hash[32], const uint8_t *node
     int victim = 0;
     for (int w = 0; w < NC_WAYS; w++) {
         if (set->tag[w] == tag && memcmp(ways[w].hash, hash, 32) == 0) {
-            victim = w; /* already there (same bytes: content-addressed) */
+            victim = w; /* already there (this copy's locators are as good) */
             break;
         }
         if (set->tag[w] == 0) {
@@ -638,30 +642,31 @@ bool store_is_leveldb(const hm_store_t *s)
     return s && s->ops == &ldb_ops;
 }
 
-/* Check (or, for a new database, write) the format marker; load the root. */
-static int load_meta(ldb_store_t *s)
+static bool db_empty(ldb_store_t *s, leveldb_t *db)
+{
+    leveldb_iterator_t *it = leveldb_create_iterator(db, s->ropts);
+    leveldb_iter_seek_to_first(it);
+    bool empty = !leveldb_iter_valid(it);
+    leveldb_iter_destroy(it);
+    return empty;
+}
+
+/* Check the main database's format marker. *fresh: the database is empty
+ * (no marker yet): it may become a store once the node database is known
+ * to be empty too (mark_fresh). */
+static int check_format(ldb_store_t *s, bool *fresh)
 {
     uint8_t *v = NULL;
     size_t vl = 0;
+    *fresh = false;
     int rc = raw_get(s, k_format, sizeof k_format - 1, &v, &vl);
     if (rc == HM_ERR_NOT_FOUND) {
         /* Only an empty database may become a store. */
-        leveldb_iterator_t *it = leveldb_create_iterator(s->db, s->ropts);
-        leveldb_iter_seek_to_first(it);
-        bool empty = !leveldb_iter_valid(it);
-        leveldb_iter_destroy(it);
-        if (!empty) {
+        if (!db_empty(s, s->db)) {
             HM_LOG_ERR("storage", "database holds data but no Hallmark format marker");
             return HM_ERR_CORRUPT;
         }
-        char *err = NULL;
-        leveldb_put(s->db, s->wsync, k_format, sizeof k_format - 1, v_format,
-                    sizeof v_format - 1, &err);
-        if (err)
-            return ldb_err(err, "write format marker", HM_ERR_IO);
-        memset(s->root, 0, 32);
-        s->root_loc = 0;
-        s->next_loc = 1;
+        *fresh = true;
         return HM_OK;
     }
     if (rc != HM_OK)
@@ -681,16 +686,42 @@ static int load_meta(ldb_store_t *s)
         HM_LOG_ERR("storage", "unknown store format");
         return HM_ERR_CORRUPT;
     }
-    rc = raw_get(s, k_root, sizeof k_root - 1, &v, &vl);
-    if (rc == HM_ERR_NOT_FOUND) {
-        memset(s->root, 0, 32);
-        s->root_loc = 0;
-        s->next_loc = 1;
-        return HM_OK;
+    return HM_OK;
+}
+
+/* Make a fresh (empty) pair of databases a store: refuse a node database
+ * left over from another store, then write the format marker. */
+static int mark_fresh(ldb_store_t *s)
+{
+    if (!db_empty(s, s->ndb)) {
+        HM_LOG_ERR("storage",
+                   "%s holds SMT nodes but %s holds no store (left over from another "
+                   "store?): move both aside",
+                   s->ndir, s->dir);
+        return HM_ERR_CORRUPT;
     }
+    char *err = NULL;
+    leveldb_put(s->db, s->wsync, k_format, sizeof k_format - 1, v_format, sizeof v_format - 1,
+                &err);
+    if (err)
+        return ldb_err(err, "write format marker", HM_ERR_IO);
+    return HM_OK;
+}
+
+/* Load the committed root record, and check the root's node is there. */
+static int load_root(ldb_store_t *s)
+{
+    uint8_t *v = NULL;
+    size_t vl = 0;
+    memset(s->root, 0, 32);
+    s->root_loc = 0;
+    s->next_loc = 1;
+    int rc = raw_get(s, k_root, sizeof k_root - 1, &v, &vl);
+    if (rc == HM_ERR_NOT_FOUND)
+        return HM_OK;
     if (rc != HM_OK)
         return rc;
-    ok = vl == 48;
+    bool ok = vl == 48;
     if (ok) {
         memcpy(s->root, v, 32);
         s->root_loc = hm_get_u64be(v + 32);
@@ -707,7 +738,7 @@ static int load_meta(ldb_store_t *s)
         node_key(k, s->root_loc, s->root);
         rc = db_get(s, s->ndb, k, sizeof k, &v, &vl);
         if (rc == HM_ERR_NOT_FOUND) {
-            HM_LOG_ERR("storage", "the root's SMT node is missing");
+            HM_LOG_ERR("storage", "the root's SMT node is missing from %s", s->ndir);
             return HM_ERR_CORRUPT;
         }
         if (rc != HM_OK)
@@ -748,8 +779,6 @@ static void *open_job_main(void *arg)
     j->s->db = leveldb_open(j->s->opts, j->s->dir, &j->err);
     if (!j->err && j->nice > 0)
         leveldb_compact_range(j->s->db, "", 1, "", 1); /* the key "\0": none of ours */
-    if (!j->err)
-        j->s->ndb = leveldb_open(j->s->nopts, j->s->ndir, &j->err);
     return NULL;
 }
 
@@ -861,7 +890,30 @@ int store_open(hm_store_t **out, const char *dir, const store_options_t *opts)
             log_disk_full(s);
         goto done;
     }
-    if ((rc = load_meta(s)) != HM_OK)
+    /* The main database first: its format decides whether the node
+     * database may be created (a format-1 store has none, and must not get
+     * one in the directory the message tells the operator to move). */
+    bool fresh;
+    if ((rc = check_format(s, &fresh)) != HM_OK)
+        goto done;
+    leveldb_options_set_create_if_missing(s->nopts, fresh);
+    s->ndb = leveldb_open(s->nopts, s->ndir, &err);
+    if (err) {
+        bool full = strstr(err, strerror(ENOSPC)) != NULL;
+        bool missing = !fresh && strstr(err, "does not exist") != NULL;
+        rc = ldb_err(err, "open node database", HM_ERR_IO);
+        if (full)
+            log_disk_full(s);
+        if (missing) {
+            HM_LOG_ERR("storage", "%s holds a store but its node database %s is missing",
+                       s->dir, s->ndir);
+            rc = HM_ERR_CORRUPT;
+        }
+        goto done;
+    }
+    if (fresh && (rc = mark_fresh(s)) != HM_OK)
+        goto done;
+    if ((rc = load_root(s)) != HM_OK)
         goto done;
     *out = &s->base;
     s = NULL;

@@ -497,27 +497,61 @@ static uint64_t check_node_db(const char *nodes, size_t *count)
     return seen;
 }
 
+/* A store with an 8-slot node cache: nodes are read from disk, so by their
+ * locators. */
+static hm_store_t *open_uncached(const char *dir)
+{
+    store_options_t o;
+    store_options_default(&o);
+    o.node_cache_slots = 8;
+    hm_store_t *s = NULL;
+    assert_int_equal(store_open(&s, dir, &o), HM_OK);
+    return s;
+}
+
 static void test_node_database(void **state)
 {
     (void)state;
     char *dir = make_tmpdir();
     char *db = sub(dir, "db");
     char *nodes = sub(db, "nodes");
-    hm_store_t *s = open_ok(db);
+    hm_store_t *s = open_uncached(db);
     commit_kv(s, "i/a", "1");
     uint8_t root1[32];
     hm_store_root(s, root1);
     commit_kv(s, "i/b", "2");
     commit_kv(s, "i/c", "3");
     commit_kv(s, "i/a", "4");
+    /* many keys, so that paths are deep and cross several commits */
+    uint64_t seed = 0x5eed;
+    for (int c = 0; c < 3; c++) {
+        hm_state_t *st = NULL;
+        assert_int_equal(hm_state_begin(&st, s), HM_OK);
+        for (int i = 0; i < 200; i++) {
+            uint8_t r[2];
+            tu_fill(r, 2, &seed);
+            char k[32];
+            snprintf(k, sizeof k, "p/%u", (unsigned)(r[0] << 8 | r[1]) % 300);
+            assert_int_equal(hm_state_put(st, S(k), S("v")), HM_OK);
+        }
+        assert_int_equal(hm_state_commit(st, true), HM_OK);
+        hm_state_free(st);
+    }
+    commit_kv(s, "i/a", "4");
+    uint8_t root7[32];
+    hm_store_root(s, root7);
+    proofcheck_t pc = {s, {0}, 0};
+    memcpy(pc.root, root7, 32);
+    assert_int_equal(hm_store_iterate(s, NULL, 0, prove_each, &pc), 0);
+    assert_true(pc.n > 200);
     uint8_t root4[32];
     hm_store_root(s, root4);
     hm_store_free(s);
 
     /* The nodes are in dir/nodes, one locator per commit, in commit order. */
     size_t n = 0;
-    assert_int_equal(check_node_db(nodes, &n), 0x1e); /* locators 1..4 */
-    assert_true(n >= 4);
+    assert_int_equal(check_node_db(nodes, &n), 0x1fe); /* locators 1..8 */
+    assert_true(n > 300);
 
     /* A crash after the node write and before the main one leaves nodes
      * under the next locator that no root refers to: the store opens at
@@ -526,29 +560,34 @@ static void test_node_database(void **state)
     leveldb_t *raw = raw_open(nodes, false);
     leveldb_writeoptions_t *wo = leveldb_writeoptions_create();
     uint8_t key[40], leaf[HM_SMT_LEAF_LEN] = {'L'}, kh[32], vh[32];
-    hm_smt_key_hash(kh, S("i/orphan"));
-    hm_smt_value_hash(vh, S("x"));
+    /* the leaf the next commit writes under the same locator, and so
+     * overwrites */
+    hm_smt_key_hash(kh, S("i/d"));
+    hm_smt_value_hash(vh, S("5"));
     memcpy(leaf + 1, kh, 32);
     memcpy(leaf + 33, vh, 32);
-    hm_put_u64be(key, 5);
+    hm_put_u64be(key, 9);
     hm_smt_leaf_hash(key + 8, kh, vh);
     char *err = NULL;
     leveldb_put(raw, wo, (const char *)key, sizeof key, (const char *)leaf, sizeof leaf, &err);
     assert_null(err);
     leveldb_writeoptions_destroy(wo);
     leveldb_close(raw);
-    s = open_ok(db);
+    s = open_uncached(db);
     uint8_t r[32];
     hm_store_root(s, r);
-    assert_memory_equal(r, root4, 32);
-    prove_kv(s, root4, "i/a", "4");
-    prove_kv(s, root1, "i/a", "1"); /* an older root, after reopening */
+    assert_memory_equal(r, root7, 32);
+    pc.n = 0;
+    assert_int_equal(hm_store_iterate(s, NULL, 0, prove_each, &pc), 0);
+    assert_true(pc.n > 200);
+    prove_kv(s, root4, "i/a", "4"); /* older roots, after reopening */
+    prove_kv(s, root1, "i/a", "1");
     commit_kv(s, "i/d", "5");
     hm_store_root(s, r);
     prove_kv(s, r, "i/d", "5");
     prove_kv(s, r, "i/b", "2");
     hm_store_free(s);
-    s = open_ok(db);
+    s = open_uncached(db);
     prove_kv(s, r, "i/c", "3");
     /* A root the store never had has no locator. */
     hm_smt_proof_t *p = malloc(sizeof *p);
@@ -575,7 +614,26 @@ static void test_node_database(void **state)
     leveldb_close(raw);
     assert_int_equal(store_open(&bad, old, NULL), HM_ERR_CORRUPT);
     assert_null(bad);
+    char *oldnodes = sub(old, "nodes");
+    struct stat sb;
+    assert_int_equal(stat(oldnodes, &sb), -1); /* and nothing was created in it */
+    free(oldnodes);
     free(old);
+
+    /* A node database left over from another store is not adopted. */
+    char *left = sub(dir, "left");
+    char *leftnodes = sub(left, "nodes");
+    assert_int_equal(mkdir(left, 0700), 0);
+    raw = raw_open(leftnodes, true);
+    wo = leveldb_writeoptions_create();
+    leveldb_put(raw, wo, (const char *)key, sizeof key, (const char *)leaf, sizeof leaf, &err);
+    assert_null(err);
+    leveldb_writeoptions_destroy(wo);
+    leveldb_close(raw);
+    assert_int_equal(store_open(&bad, left, NULL), HM_ERR_CORRUPT);
+    assert_null(bad);
+    free(leftnodes);
+    free(left);
     free(nodes);
     free(db);
     rm_tree(dir);

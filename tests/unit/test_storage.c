@@ -577,6 +577,7 @@ static void test_node_database(void **state)
     uint8_t r[32];
     hm_store_root(s, r);
     assert_memory_equal(r, root7, 32);
+    pc.proof_store = s;
     pc.n = 0;
     assert_int_equal(hm_store_iterate(s, NULL, 0, prove_each, &pc), 0);
     assert_true(pc.n > 200);

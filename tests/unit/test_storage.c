@@ -640,6 +640,76 @@ static void test_node_database(void **state)
     rm_tree(dir);
 }
 
+/* The commit's two writes fail the same way as one: the node write (first)
+ * or the main write (second) failing is the store's last write, and the
+ * reopened store holds the previous block whole — after a failed main
+ * write, with the new nodes left unreferenced under the next locator. */
+static void test_node_write_failures(void **state)
+{
+    (void)state;
+    char *dir = make_tmpdir();
+    for (int which = 0; which < 2; which++) { /* 0: node write fails; 1: main */
+        char name[16];
+        snprintf(name, sizeof name, "db%d", which);
+        char *db = sub(dir, name);
+        char *nodes = sub(db, "nodes");
+        hm_store_t *s = open_ok(db);
+        commit_kv(s, "i/a", "before");
+        uint8_t before[32];
+        hm_store_root(s, before);
+        off_t nl = log_size(nodes), ml = log_size(db);
+        size_t big = 64 * 1024;
+        uint8_t *val = calloc(1, big);
+        assert_non_null(val);
+        hm_state_t *st = NULL;
+        assert_int_equal(hm_state_begin(&st, s), HM_OK);
+        assert_int_equal(hm_state_put(st, S("i/b"), val, big), HM_OK);
+        for (int i = 0; i < 50; i++) {
+            char k[16];
+            snprintf(k, sizeof k, "p/%d", i);
+            assert_int_equal(hm_state_put(st, S(k), S("v")), HM_OK);
+        }
+        struct rlimit old, lim;
+        assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+        void (*oldsig)(int) = signal(SIGXFSZ, SIG_IGN);
+        lim = old;
+        /* 50 keys make a node batch of several KiB; the main batch carries
+         * the 64 KiB value */
+        lim.rlim_cur = which == 0 ? (rlim_t)nl + 256 : (rlim_t)(nl > ml ? nl : ml) + 32 * 1024;
+        assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+        int rc = hm_state_commit(st, true);
+        assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+        signal(SIGXFSZ, oldsig);
+        assert_int_equal(rc, HM_ERR_IO);
+        if (which == 1)
+            assert_true(log_size(nodes) > nl); /* the nodes did land */
+        uint8_t r[32];
+        hm_store_root(s, r);
+        assert_memory_equal(r, before, 32);
+        hm_state_free(st);
+        /* no further writes through this handle */
+        assert_int_equal(store_put_aux(s, S("x"), S("y"), true), HM_ERR_IO);
+        hm_store_free(s);
+
+        s = open_uncached(db);
+        hm_store_root(s, r);
+        assert_memory_equal(r, before, 32);
+        prove_kv(s, before, "i/a", "before");
+        uint8_t *v = NULL;
+        size_t vl = 0;
+        assert_int_equal(hm_store_get(s, S("i/b"), &v, &vl), HM_ERR_NOT_FOUND);
+        commit_kv(s, "i/c", "after");
+        hm_store_root(s, r);
+        prove_kv(s, r, "i/c", "after");
+        prove_kv(s, r, "i/a", "before");
+        hm_store_free(s);
+        free(val);
+        free(nodes);
+        free(db);
+    }
+    rm_tree(dir);
+}
+
 /* Nice value of thread tid of this process, or -100 if unreadable. */
 static int thread_nice(const char *tid)
 {
@@ -767,6 +837,7 @@ int main(void)
         cmocka_unit_test(test_bad_directories),
         cmocka_unit_test(test_write_failure_is_final),
         cmocka_unit_test(test_node_database),
+        cmocka_unit_test(test_node_write_failures),
         cmocka_unit_test(test_compaction_thread_niced),
         cmocka_unit_test(test_node_cache_huge_pages),
     };

@@ -183,6 +183,7 @@ struct hm_state {
     bool root_valid; /* root/nodes match the overlay */
     uint8_t root[32];
     uint64_t root_loc;
+    uint8_t root_base[32]; /* the committed root root/nodes were computed on */
     hm_state_observer_fn observer; /* told of every successful put/del */
     void *observer_arg;
     /* Committed values this session has read from the store (flag
@@ -533,6 +534,7 @@ int hm_state_root(hm_state_t *st, uint8_t root[32])
     }
     memcpy(st->root, nr, 32);
     st->root_loc = nr_loc;
+    memcpy(st->root_base, base, 32);
     memcpy(root, nr, 32);
     st->root_valid = true;
 done:
@@ -567,10 +569,18 @@ int hm_state_commit(hm_state_t *st, bool sync)
     if (st->in_tx || st->iterating)
         return HM_ERR_STATE;
     hm_batch_t b = {0};
-    uint8_t root[32];
+    uint8_t root[32], cur[32];
     int rc = hm_state_root(st, root);
     if (rc != HM_OK)
         goto done;
+    /* Another session committed since this root was computed: the root
+     * (perhaps already in a header) and its nodes describe changes to a
+     * state that is gone. Refuse rather than lose that commit. */
+    st->store->ops->root(st->store, cur);
+    if (memcmp(cur, st->root_base, 32) != 0) {
+        rc = HM_ERR_STATE;
+        goto done;
+    }
     batchfill_t f = {&b, HM_OP_STATE_PUT, HM_OP_STATE_DEL};
     if ((rc = hm_kvmap_visit(&st->overlay, NULL, 0, fill_batch, &f)) != 0)
         goto done;

@@ -189,8 +189,10 @@ int hm_state_aux_put(hm_state_t *st, const uint8_t *key, size_t klen, const uint
 
 /* Write state changes, new SMT nodes, aux records and the new root to the
  * store as one batch (synced when sync). The session stays usable and
- * starts empty over the new committed state. HM_ERR_STATE inside a tx. On
- * failure nothing is written and the session keeps its pending writes. */
+ * starts empty over the new committed state. HM_ERR_STATE inside a tx, and
+ * when another session committed a different root after this session's
+ * root was computed (its root would undo that commit). On failure nothing
+ * is written and the session keeps its pending writes. */
 int hm_state_commit(hm_state_t *st, bool sync) HM_WUR;
 
 /* Number of distinct state keys written (put or deleted) in this session. */

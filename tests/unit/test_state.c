@@ -129,6 +129,36 @@ static void test_read_cache_follows_commits(void **state)
     hm_store_free(store);
 }
 
+/* A session whose root was computed before another session's commit may
+ * not commit that root: it would undo the other commit. Recomputing (any
+ * write, or a fresh session) makes it valid again. */
+static void test_stale_root_refused(void **state)
+{
+    (void)state;
+    hm_store_t *store = new_store();
+    hm_state_t *a = NULL, *b = NULL;
+    assert_int_equal(hm_state_begin(&a, store), HM_OK);
+    assert_int_equal(hm_state_begin(&b, store), HM_OK);
+    put(a, "i/a", "one");
+    uint8_t ra[32], rb[32], now[32];
+    assert_int_equal(hm_state_root(a, ra), HM_OK);
+    put(b, "i/b", "bee");
+    assert_int_equal(hm_state_commit(b, true), HM_OK);
+    hm_store_root(store, rb);
+    assert_int_equal(hm_state_commit(a, true), HM_ERR_STATE);
+    hm_store_root(store, now);
+    assert_memory_equal(now, rb, 32); /* nothing written */
+    expect(a, "i/a", "one");          /* a keeps its pending write */
+    put(a, "i/c", "sea");             /* a write: the root is recomputed */
+    assert_int_equal(hm_state_commit(a, true), HM_OK);
+    expect(b, "i/a", "one");
+    expect(b, "i/b", "bee");
+    expect(b, "i/c", "sea");
+    hm_state_free(a);
+    hm_state_free(b);
+    hm_store_free(store);
+}
+
 static void test_read_your_writes_and_delete(void **state)
 {
     (void)state;
@@ -577,6 +607,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_batch),
         cmocka_unit_test(test_read_cache_follows_commits),
+        cmocka_unit_test(test_stale_root_refused),
         cmocka_unit_test(test_read_your_writes_and_delete),
         cmocka_unit_test(test_iterate_merged),
         cmocka_unit_test(test_savepoints),

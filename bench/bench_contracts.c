@@ -8,7 +8,8 @@
  * built and decoded before timing (signatures are dummies: contracts never
  * check them; hm_tx_verify runs before contracts in the node). Timed per
  * block: contracts_apply_block (incl. the SMT root) and hm_state_commit
- * (one LevelDB WriteBatch, synced unless --nosync).
+ * (the store's commit: the nodes, then one WriteBatch, synced unless
+ * --nosync).
  *
  * A program of bench/ (its build rule sits in contracts/include.am with the
  * contracts issue's other rules): it links contracts/ and node/libstorage.a.

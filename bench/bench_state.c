@@ -5,7 +5,7 @@
  * For each tree size N: build a fresh store to N keys (blocks of 50,000
  * inserts, unsynced), then run blocks of K changed keys (random existing
  * keys get new values) through the real path: hm_state_put for each key,
- * hm_state_root, hm_state_commit as one LevelDB WriteBatch, synced and
+ * hm_state_root, hm_state_commit (the nodes, then one WriteBatch), synced and
  * unsynced. Depends on lib/ and node/storage only. */
 #define _XOPEN_SOURCE 700
 #include <ftw.h>

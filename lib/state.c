@@ -101,6 +101,12 @@ void hm_store_root(hm_store_t *s, uint8_t out[32])
     s->ops->root(s, out);
 }
 
+void hm_node_key(uint8_t out[HM_NODE_KEY_LEN], uint64_t loc, const uint8_t hash[32])
+{
+    hm_put_u64be(out, loc);
+    memcpy(out + 8, hash, 32);
+}
+
 int hm_store_root_loc(hm_store_t *s, const uint8_t root[32], uint64_t *loc)
 {
     static const uint8_t zero[32];
@@ -586,9 +592,8 @@ int hm_state_commit(hm_state_t *st, bool sync)
         goto done;
     for (size_t i = 0; i < st->nnodes; i++) {
         const newnode_t *e = &st->nodes[i];
-        uint8_t nk[40];
-        hm_put_u64be(nk, e->loc);
-        memcpy(nk + 8, e->hash, 32);
+        uint8_t nk[HM_NODE_KEY_LEN];
+        hm_node_key(nk, e->loc, e->hash);
         if ((rc = hm_batch_add(&b, HM_OP_NODE_PUT, nk, sizeof nk, e->node, e->len)) != HM_OK)
             goto done;
     }

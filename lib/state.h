@@ -40,7 +40,7 @@ typedef int (*hm_kv_visit_fn)(void *arg, const uint8_t *key, size_t klen, const 
 typedef enum {
     HM_OP_STATE_PUT = 1, /* state key -> record bytes */
     HM_OP_STATE_DEL = 2,
-    HM_OP_NODE_PUT = 3,  /* SMT node locator (8, big-endian) || hash (32) -> node bytes */
+    HM_OP_NODE_PUT = 3,  /* SMT node key (hm_node_key) -> node bytes */
     HM_OP_AUX_PUT = 4,   /* node-owned record (blocks, results, indexes) */
     HM_OP_AUX_DEL = 5,
 } hm_op_kind_t;
@@ -63,6 +63,11 @@ typedef struct {
     uint8_t root[32];
     uint64_t root_loc; /* the root node's locator (with has_root) */
 } hm_batch_t;
+
+/* The key of an SMT node in a batch and in a store: locator (8,
+ * big-endian) || hash (32). */
+#define HM_NODE_KEY_LEN 40
+void hm_node_key(uint8_t out[HM_NODE_KEY_LEN], uint64_t loc, const uint8_t hash[32]);
 
 /* Append a copy of key/val. val may be NULL for deletes. */
 int hm_batch_add(hm_batch_t *b, hm_op_kind_t kind, const uint8_t *key, size_t klen,

@@ -42,9 +42,8 @@ static int mem_get_node(hm_store_t *s, const uint8_t hash[32], uint64_t loc, uin
                         size_t *vlen)
 {
     mem_store_t *m = (mem_store_t *)s;
-    uint8_t k[40];
-    hm_put_u64be(k, loc);
-    memcpy(k + 8, hash, 32);
+    uint8_t k[HM_NODE_KEY_LEN];
+    hm_node_key(k, loc, hash);
     return mem_copy_out(hm_kvmap_get(&m->nodes, k, sizeof k), val, vlen);
 }
 
@@ -108,7 +107,7 @@ static int mem_commit(hm_store_t *s, const hm_batch_t *b, bool sync)
     /* Phase 1: validate and allocate; nothing changes yet. */
     for (size_t i = 0; i < b->n; i++) {
         const hm_op_t *op = &b->ops[i];
-        if (!mem_table(m, op->kind) || (op->kind == HM_OP_NODE_PUT && op->klen != 40)) {
+        if (!mem_table(m, op->kind) || (op->kind == HM_OP_NODE_PUT && op->klen != HM_NODE_KEY_LEN)) {
             rc = HM_ERR_INVALID;
             goto done;
         }

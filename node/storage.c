@@ -32,7 +32,6 @@ static const char k_root[] = "mroot";  /* root(32) || root locator(8) || next lo
 static const char k_format[] = "mformat";
 static const char v_format[] = "hallmark-store-2";
 static const char v_format1[] = "hallmark-store-1";
-#define NODE_KEY_LEN 40 /* locator(8, big-endian) || hash(32) */
 
 /* Set-associative cache of SMT nodes, keyed by hash alone (NC_WAYS ways
  * per set; the way with the oldest use is evicted). Nodes are immutable
@@ -164,10 +163,12 @@ static int raw_get(ldb_store_t *s, const char *k, size_t klen, uint8_t **val, si
     return db_get(s, s->db, k, klen, val, vlen);
 }
 
-static void node_key(char out[NODE_KEY_LEN], uint64_t loc, const uint8_t hash[32])
+/* Key "mR" || root of a root's locator record. */
+static void rootloc_key(uint8_t out[2 + 32], const uint8_t root[32])
 {
-    hm_put_u64be((uint8_t *)out, loc);
-    memcpy(out + 8, hash, 32);
+    out[0] = 'm';
+    out[1] = 'R';
+    memcpy(out + 2, root, 32);
 }
 
 static int prefixed_get(ldb_store_t *s, char prefix, const uint8_t *key, size_t klen,
@@ -300,9 +301,9 @@ static int ldb_get_node(hm_store_t *base, const uint8_t hash[32], uint64_t loc, 
         s->stats.node_cache_hits++;
         return HM_OK;
     }
-    char k[NODE_KEY_LEN];
-    node_key(k, loc, hash);
-    int rc = db_get(s, s->ndb, k, sizeof k, val, vlen);
+    uint8_t k[HM_NODE_KEY_LEN];
+    hm_node_key(k, loc, hash);
+    int rc = db_get(s, s->ndb, (const char *)k, sizeof k, val, vlen);
     if (rc == HM_OK) {
         node_set_t *set;
         int way = cache_put(s, hash, *val, *vlen, &set);
@@ -436,6 +437,17 @@ static void log_disk_full(const ldb_store_t *s)
                    mnt);
 }
 
+/* A failed open or write: log err (freed) as what, and which disk is full
+ * if that is why. Returns the error code. */
+static int ldb_fail(ldb_store_t *s, char *err, const char *what)
+{
+    bool full = strstr(err, strerror(ENOSPC)) != NULL;
+    int rc = ldb_err(err, what, HM_ERR_IO);
+    if (full)
+        log_disk_full(s);
+    return rc;
+}
+
 /* Write wb to db; the first failure is the last write of this handle:
  * after a failed write a log may end in a torn record, which LevelDB drops
  * when it reopens the database, but a record written after it would turn
@@ -447,10 +459,7 @@ static int db_write(ldb_store_t *s, leveldb_t *db, leveldb_writebatch_t *wb, boo
     if (!err)
         return HM_OK;
     s->write_failed = true;
-    bool full = strstr(err, strerror(ENOSPC)) != NULL;
-    int rc = ldb_err(err, "commit", HM_ERR_IO);
-    if (full)
-        log_disk_full(s);
+    int rc = ldb_fail(s, err, "commit");
     HM_LOG_ERR("storage", "no further writes to %s until it is reopened (restart the node)",
                s->dir);
     return rc;
@@ -490,7 +499,7 @@ static int ldb_commit(hm_store_t *base, const hm_batch_t *b, bool sync)
         if ((rc = op_prefix(op->kind, &prefix)) != HM_OK)
             goto done;
         if (op->kind == HM_OP_NODE_PUT) {
-            if (op->klen != NODE_KEY_LEN || op->vlen == 0 || op->vlen > HM_SMT_MAX_NODE_LEN) {
+            if (op->klen != HM_NODE_KEY_LEN || op->vlen == 0 || op->vlen > HM_SMT_MAX_NODE_LEN) {
                 rc = HM_ERR_INVALID;
                 goto done;
             }
@@ -530,8 +539,8 @@ static int ldb_commit(hm_store_t *base, const hm_batch_t *b, bool sync)
         hm_put_u64be(rv + 32, b->root_loc);
         hm_put_u64be(rv + 40, next_loc);
         leveldb_writebatch_put(wb, k_root, sizeof k_root - 1, (const char *)rv, sizeof rv);
-        uint8_t rk[2 + 32] = {'m', 'R'};
-        memcpy(rk + 2, b->root, 32);
+        uint8_t rk[2 + 32];
+        rootloc_key(rk, b->root);
         leveldb_writebatch_put(wb, (const char *)rk, sizeof rk, (const char *)rv + 32, 8);
     }
     if (nnodes && (rc = db_write(s, s->ndb, nb, sync)) != HM_OK)
@@ -553,7 +562,8 @@ static int ldb_commit(hm_store_t *base, const hm_batch_t *b, bool sync)
     for (size_t i = 0; i < b->n; i++)
         if (b->ops[i].kind == HM_OP_NODE_PUT) {
             node_set_t *set;
-            (void)cache_put(s, b->ops[i].key + 8, b->ops[i].val, b->ops[i].vlen, &set);
+            (void)cache_put(s, b->ops[i].key + HM_NODE_KEY_LEN - 32, b->ops[i].val,
+                            b->ops[i].vlen, &set); /* by hash */
         }
 done:
     free(so);
@@ -574,8 +584,8 @@ static int ldb_root_loc(hm_store_t *base, const uint8_t root[32], uint64_t *loc)
         *loc = s->root_loc;
         return HM_OK;
     }
-    uint8_t rk[2 + 32] = {'m', 'R'};
-    memcpy(rk + 2, root, 32);
+    uint8_t rk[2 + 32];
+    rootloc_key(rk, root);
     uint8_t *v = NULL;
     size_t vl = 0;
     int rc = raw_get(s, (const char *)rk, sizeof rk, &v, &vl);
@@ -734,9 +744,9 @@ static int load_root(ldb_store_t *s)
     }
     static const uint8_t zero[32];
     if (memcmp(s->root, zero, 32) != 0) {
-        char k[NODE_KEY_LEN];
-        node_key(k, s->root_loc, s->root);
-        rc = db_get(s, s->ndb, k, sizeof k, &v, &vl);
+        uint8_t k[HM_NODE_KEY_LEN];
+        hm_node_key(k, s->root_loc, s->root);
+        rc = db_get(s, s->ndb, (const char *)k, sizeof k, &v, &vl);
         if (rc == HM_ERR_NOT_FOUND) {
             HM_LOG_ERR("storage", "the root's SMT node is missing from %s", s->ndir);
             return HM_ERR_CORRUPT;
@@ -866,9 +876,9 @@ int store_open(hm_store_t **out, const char *dir, const store_options_t *opts)
      * compaction, and four validators sharing a disk no longer flush 55 MB
      * each at the same moment (p99 at 1,000 tx/s, four validators: 139-241
      * ms with 64 MiB, 37-73 ms with 4 MiB). */
+    leveldb_options_set_create_if_missing(s->opts, o.create_if_missing); /* nopts: below */
     leveldb_options_t *both[2] = {s->opts, s->nopts};
     for (int i = 0; i < 2; i++) {
-        leveldb_options_set_create_if_missing(both[i], o.create_if_missing);
         leveldb_options_set_paranoid_checks(both[i], 1);
         leveldb_options_set_cache(both[i], s->cache);
         leveldb_options_set_filter_policy(both[i], (leveldb_filterpolicy_t *)s->filter);
@@ -884,10 +894,7 @@ int store_open(hm_store_t **out, const char *dir, const store_options_t *opts)
     char *err = NULL;
     open_niced(s, o.compaction_nice, &err);
     if (err) {
-        bool full = strstr(err, strerror(ENOSPC)) != NULL;
-        rc = ldb_err(err, "open", HM_ERR_IO);
-        if (full) /* opening writes a new log and manifest */
-            log_disk_full(s);
+        rc = ldb_fail(s, err, "open"); /* opening writes a new log and manifest */
         goto done;
     }
     /* The main database first: its format decides whether the node
@@ -899,11 +906,8 @@ int store_open(hm_store_t **out, const char *dir, const store_options_t *opts)
     leveldb_options_set_create_if_missing(s->nopts, fresh);
     s->ndb = leveldb_open(s->nopts, s->ndir, &err);
     if (err) {
-        bool full = strstr(err, strerror(ENOSPC)) != NULL;
         bool missing = !fresh && strstr(err, "does not exist") != NULL;
-        rc = ldb_err(err, "open node database", HM_ERR_IO);
-        if (full)
-            log_disk_full(s);
+        rc = ldb_fail(s, err, "open node database");
         if (missing) {
             HM_LOG_ERR("storage", "%s holds a store but its node database %s is missing",
                        s->dir, s->ndir);

@@ -383,6 +383,29 @@ static off_t log_size(const char *dir)
     return size;
 }
 
+/* Cap the size of any file this process writes (as a full disk would),
+ * with SIGXFSZ ignored so that the write fails instead; fsize_uncap puts
+ * both back. */
+typedef struct {
+    struct rlimit old;
+    void (*oldsig)(int);
+} fsize_cap_t;
+
+static void fsize_cap(fsize_cap_t *c, rlim_t bytes)
+{
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &c->old), 0);
+    c->oldsig = signal(SIGXFSZ, SIG_IGN);
+    struct rlimit lim = c->old;
+    lim.rlim_cur = bytes;
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+}
+
+static void fsize_uncap(fsize_cap_t *c)
+{
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &c->old), 0);
+    signal(SIGXFSZ, c->oldsig);
+}
+
 /* A write that fails half way (here: the file size limit, as a full disk
  * would) is the store's last. Without that rule LevelDB 1.23 accepts the
  * next synced write and reports success, but its record lands after the
@@ -396,18 +419,13 @@ static void test_write_failure_is_final(void **state)
     char *db = sub(dir, "db");
     hm_store_t *s = open_ok(db);
     assert_int_equal(store_put_aux(s, S("a"), S("before"), true), HM_OK);
-    struct rlimit old, lim;
-    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
-    void (*oldsig)(int) = signal(SIGXFSZ, SIG_IGN);
-    lim = old;
-    lim.rlim_cur = (rlim_t)log_size(db) + 512;
-    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
     size_t big = 64 * 1024;
     uint8_t *val = calloc(1, big);
     assert_non_null(val);
+    fsize_cap_t cap;
+    fsize_cap(&cap, (rlim_t)log_size(db) + 512);
     int rc = store_put_aux(s, S("b"), val, big, true);
-    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
-    signal(SIGXFSZ, oldsig);
+    fsize_uncap(&cap);
     assert_int_equal(rc, HM_ERR_IO);
     /* room again, but this handle writes no more */
     assert_int_equal(store_put_aux(s, S("c"), S("after"), true), HM_ERR_IO);
@@ -458,6 +476,19 @@ static leveldb_t *raw_open(const char *dir, bool create)
     assert_null(err);
     assert_non_null(db);
     return db;
+}
+
+/* Put one record straight into the LevelDB database at dir. */
+static void raw_put(const char *dir, bool create, const void *key, size_t klen, const void *val,
+                    size_t vlen)
+{
+    leveldb_t *db = raw_open(dir, create);
+    leveldb_writeoptions_t *wo = leveldb_writeoptions_create();
+    char *err = NULL;
+    leveldb_put(db, wo, key, klen, val, vlen, &err);
+    assert_null(err);
+    leveldb_writeoptions_destroy(wo);
+    leveldb_close(db);
 }
 
 /* Every node on disk is stored under locator || its own hash. Out: the
@@ -557,22 +588,16 @@ static void test_node_database(void **state)
      * under the next locator that no root refers to: the store opens at
      * its last root, proves old and new roots, and its next commit reuses
      * the locator without harm. */
-    leveldb_t *raw = raw_open(nodes, false);
-    leveldb_writeoptions_t *wo = leveldb_writeoptions_create();
-    uint8_t key[40], leaf[HM_SMT_LEAF_LEN] = {'L'}, kh[32], vh[32];
+    uint8_t key[HM_NODE_KEY_LEN], leaf[HM_SMT_LEAF_LEN] = {'L'}, kh[32], vh[32], lh[32];
     /* the leaf the next commit writes under the same locator, and so
      * overwrites */
     hm_smt_key_hash(kh, S("i/d"));
     hm_smt_value_hash(vh, S("5"));
     memcpy(leaf + 1, kh, 32);
     memcpy(leaf + 33, vh, 32);
-    hm_put_u64be(key, 9);
-    hm_smt_leaf_hash(key + 8, kh, vh);
-    char *err = NULL;
-    leveldb_put(raw, wo, (const char *)key, sizeof key, (const char *)leaf, sizeof leaf, &err);
-    assert_null(err);
-    leveldb_writeoptions_destroy(wo);
-    leveldb_close(raw);
+    hm_smt_leaf_hash(lh, kh, vh);
+    hm_node_key(key, 9, lh);
+    raw_put(nodes, false, key, sizeof key, leaf, sizeof leaf);
     s = open_uncached(db);
     uint8_t r[32];
     hm_store_root(s, r);
@@ -607,12 +632,7 @@ static void test_node_database(void **state)
 
     /* A store of the first format (nodes keyed by hash alone) is refused. */
     char *old = sub(dir, "old");
-    raw = raw_open(old, true);
-    wo = leveldb_writeoptions_create();
-    leveldb_put(raw, wo, "mformat", 7, "hallmark-store-1", 16, &err);
-    assert_null(err);
-    leveldb_writeoptions_destroy(wo);
-    leveldb_close(raw);
+    raw_put(old, true, "mformat", 7, "hallmark-store-1", 16);
     assert_int_equal(store_open(&bad, old, NULL), HM_ERR_CORRUPT);
     assert_null(bad);
     char *oldnodes = sub(old, "nodes");
@@ -625,12 +645,7 @@ static void test_node_database(void **state)
     char *left = sub(dir, "left");
     char *leftnodes = sub(left, "nodes");
     assert_int_equal(mkdir(left, 0700), 0);
-    raw = raw_open(leftnodes, true);
-    wo = leveldb_writeoptions_create();
-    leveldb_put(raw, wo, (const char *)key, sizeof key, (const char *)leaf, sizeof leaf, &err);
-    assert_null(err);
-    leveldb_writeoptions_destroy(wo);
-    leveldb_close(raw);
+    raw_put(leftnodes, true, key, sizeof key, leaf, sizeof leaf);
     assert_int_equal(store_open(&bad, left, NULL), HM_ERR_CORRUPT);
     assert_null(bad);
     free(leftnodes);
@@ -669,17 +684,12 @@ static void test_node_write_failures(void **state)
             snprintf(k, sizeof k, "p/%d", i);
             assert_int_equal(hm_state_put(st, S(k), S("v")), HM_OK);
         }
-        struct rlimit old, lim;
-        assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
-        void (*oldsig)(int) = signal(SIGXFSZ, SIG_IGN);
-        lim = old;
         /* 50 keys make a node batch of several KiB; the main batch carries
          * the 64 KiB value */
-        lim.rlim_cur = which == 0 ? (rlim_t)nl + 256 : (rlim_t)(nl > ml ? nl : ml) + 32 * 1024;
-        assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+        fsize_cap_t cap;
+        fsize_cap(&cap, which == 0 ? (rlim_t)nl + 256 : (rlim_t)(nl > ml ? nl : ml) + 32 * 1024);
         int rc = hm_state_commit(st, true);
-        assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
-        signal(SIGXFSZ, oldsig);
+        fsize_uncap(&cap);
         assert_int_equal(rc, HM_ERR_IO);
         if (which == 1)
             assert_true(log_size(nodes) > nl); /* the nodes did land */

@@ -941,7 +941,7 @@ done:
 
 pbft_reason_t pbft_propose(pbft_t *p, pbft_outbox_t *out, uint64_t now_ms, uint64_t height,
                            uint64_t view, const uint8_t *const *txs, const size_t *tx_lens,
-                           size_t n_txs)
+                           const hm_hash32_t *txids, size_t n_txs)
 {
     p->now = now_ms;
     if (!p->build_pending || height != inflight(p) || view != p->build_view ||
@@ -957,19 +957,26 @@ pbft_reason_t pbft_propose(pbft_t *p, pbft_outbox_t *out, uint64_t now_ms, uint6
     bool *ok = NULL;
     if (!keep || !ids)
         goto done;
-    if (verify_txs(p, &ok, txs, tx_lens, n_txs) != HM_OK)
+    if (!txids && verify_txs(p, &ok, txs, tx_lens, n_txs) != HM_OK)
         goto done;
     for (size_t i = 0; i < n_txs && n < p->cfg.max_block_txs; i++) {
-        hm_tx_t *t = NULL;
-        if (ok[i] && bytes + tx_lens[i] + 8 <= p->cfg.max_block_bytes &&
-            hm_tx_decode(&t, txs[i], tx_lens[i]) == HM_OK) {
-            keep[n].data = (uint8_t *)txs[i];
-            keep[n].len = tx_lens[i];
-            memcpy(ids[n], t->txid, 32);
-            bytes += tx_lens[i] + 8;
-            n++;
+        if (bytes + tx_lens[i] + 8 > p->cfg.max_block_bytes)
+            continue;
+        if (txids) { /* verified by the caller */
+            memcpy(ids[n], txids[i], 32);
+        } else {
+            hm_tx_t *t = NULL;
+            bool good = ok[i] && hm_tx_decode(&t, txs[i], tx_lens[i]) == HM_OK;
+            if (good)
+                memcpy(ids[n], t->txid, 32);
+            hm_tx_free(t);
+            if (!good)
+                continue;
         }
-        hm_tx_free(t);
+        keep[n].data = (uint8_t *)txs[i];
+        keep[n].len = tx_lens[i];
+        bytes += tx_lens[i] + 8;
+        n++;
     }
     uint8_t tx_root[32];
     hm_merkle_root(tx_root, (const hm_hash32_t *)ids, n);

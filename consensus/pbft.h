@@ -47,6 +47,7 @@
 
 #include "consensus/valset.h"
 #include "lib/err.h"
+#include "lib/merkle.h"
 
 #define PBFT_PEER_ALL (-1)
 
@@ -213,10 +214,14 @@ void pbft_on_full_batch(pbft_t *p, pbft_outbox_t *out, uint64_t now_ms);
 
 /* Answer to a BUILD output: the SignedTx byte strings to propose (in
  * order; any that fail stateless checks or exceed the caps are left out).
- * Ignored (PBFT_REJ_STATE) if the core no longer wants that block. */
+ * txids: NULL, and the core decodes and verifies each tx (verify_txs); or
+ * the txid of each tx, which the caller vouches passed hm_tx_decode_verify
+ * for this chain (its mempool admitted exactly these bytes): then the core
+ * neither decodes nor verifies them again. Ignored (PBFT_REJ_STATE) if the
+ * core no longer wants that block. */
 pbft_reason_t pbft_propose(pbft_t *p, pbft_outbox_t *out, uint64_t now_ms, uint64_t height,
                            uint64_t view, const uint8_t *const *txs, const size_t *tx_lens,
-                           size_t n_txs);
+                           const hm_hash32_t *txids, size_t n_txs);
 
 /* A CertifiedBlock fetched by catch-up. Accepted (and output as COMMIT)
  * when it is the next height, its certificate verifies against the set and

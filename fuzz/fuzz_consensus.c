@@ -92,7 +92,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     pbft_on_executed(prim, &po, now, 0, sr, rr);
     pbft_on_work(prim, &po, now, true);
     pbft_outbox_clear(&po);
-    HM_FUZZ_CHECK(pbft_propose(prim, &po, now, 1, 0, NULL, NULL, 0) == PBFT_OK);
+    HM_FUZZ_CHECK(pbft_propose(prim, &po, now, 1, 0, NULL, NULL, NULL, 0) == PBFT_OK);
     const uint8_t *pp = NULL;
     size_t pp_len = 0;
     for (size_t i = 0; i < po.n; i++)

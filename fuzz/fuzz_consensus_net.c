@@ -263,7 +263,7 @@ static void on_build(int n, const pbft_out_t *c)
         }
     pbft_outbox_t o;
     pbft_outbox_init(&o);
-    (void)pbft_propose(w.core[n], &o, w.now, c->height, c->view, sel, lens, k);
+    (void)pbft_propose(w.core[n], &o, w.now, c->height, c->view, sel, lens, NULL, k);
     process(n, &o);
     pbft_outbox_free(&o);
 }

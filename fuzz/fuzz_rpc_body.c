@@ -123,7 +123,7 @@ static void check_mempool(node_mempool_t *mp, const uint8_t chain[32],
     HM_FUZZ_CHECK(mempool_count(mp) == admitted);
     ProtobufCBinaryData *held = NULL;
     size_t nheld = 0;
-    HM_FUZZ_CHECK(mempool_reap(mp, SIZE_MAX, SIZE_MAX, &held, &nheld) == HM_OK);
+    HM_FUZZ_CHECK(mempool_reap(mp, SIZE_MAX, SIZE_MAX, &held, NULL, &nheld) == HM_OK);
     HM_FUZZ_CHECK(nheld == admitted);
     size_t h = 0;
     for (size_t j = 0; j < k; j++) {
@@ -144,7 +144,7 @@ static void check_mempool(node_mempool_t *mp, const uint8_t chain[32],
         hm_tx_free(t);
         h++;
     }
-    mempool_reap_free(held, nheld);
+    mempool_reap_free(held, NULL, nheld);
 }
 
 static void run(const json_t *body, bool batch, const uint8_t chain[32])

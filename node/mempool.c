@@ -320,7 +320,7 @@ int mempool_add(node_mempool_t *mp, const ProtobufCBinaryData *txs, size_t n,
 }
 
 int mempool_reap(const node_mempool_t *mp, size_t max_txs, size_t max_bytes,
-                 ProtobufCBinaryData **out, size_t *n)
+                 ProtobufCBinaryData **out, hm_hash32_t **txids, size_t *n)
 {
     size_t k = 0, bytes = 0;
     for (const struct mp_entry *e = mp->head; e && k < max_txs; e = e->next) {
@@ -330,29 +330,40 @@ int mempool_reap(const node_mempool_t *mp, size_t max_txs, size_t max_bytes,
         k++;
     }
     *out = NULL;
+    if (txids)
+        *txids = NULL;
     *n = 0;
     if (k == 0)
         return HM_OK;
     ProtobufCBinaryData *v = calloc(k, sizeof *v);
-    if (!v)
+    hm_hash32_t *ids = txids ? calloc(k, sizeof *ids) : NULL;
+    if (!v || (txids && !ids)) {
+        free(v);
+        free(ids);
         return HM_ERR_NOMEM;
+    }
     size_t i = 0;
     for (const struct mp_entry *e = mp->head; i < k; e = e->next, i++) {
         v[i].data = malloc(e->len);
         if (!v[i].data) {
-            mempool_reap_free(v, i);
+            mempool_reap_free(v, ids, i);
             return HM_ERR_NOMEM;
         }
         memcpy(v[i].data, e->bytes, e->len);
         v[i].len = e->len;
+        if (ids)
+            memcpy(ids[i], e->txid, 32);
     }
     *out = v;
+    if (txids)
+        *txids = ids;
     *n = k;
     return HM_OK;
 }
 
-void mempool_reap_free(ProtobufCBinaryData *txs, size_t n)
+void mempool_reap_free(ProtobufCBinaryData *txs, hm_hash32_t *txids, size_t n)
 {
+    free(txids);
     if (!txs)
         return;
     for (size_t i = 0; i < n; i++)

@@ -101,11 +101,12 @@ void mempool_verify(const node_mempool_t *mp, bool *ok, const uint8_t *const *tx
 size_t mempool_count_signer(const node_mempool_t *mp, const uint8_t signer[32]);
 
 /* Copy out up to max_txs txs totalling at most max_bytes, oldest first,
- * without removing them. Out: *out (array of n byte strings; release with
- * mempool_reap_free), *n. */
+ * without removing them. Out: *out (array of n byte strings), *txids (if
+ * not NULL: their n txids, or NULL when n is 0); release both with
+ * mempool_reap_free. */
 int mempool_reap(const node_mempool_t *mp, size_t max_txs, size_t max_bytes,
-                 ProtobufCBinaryData **out, size_t *n) HM_WUR;
-void mempool_reap_free(ProtobufCBinaryData *txs, size_t n);
+                 ProtobufCBinaryData **out, hm_hash32_t **txids, size_t *n) HM_WUR;
+void mempool_reap_free(ProtobufCBinaryData *txs, hm_hash32_t *txids, size_t n);
 
 /* Drop the given txids (those pending; others are ignored). */
 void mempool_remove(node_mempool_t *mp, const hm_hash32_t *txids, size_t n);

@@ -477,7 +477,7 @@ static void on_build(sim_t *s, int ni, bool twin, const pbft_out_t *c)
     pbft_t *core = twin ? s->nodes[ni].twin : s->nodes[ni].core;
     pbft_outbox_t o;
     pbft_outbox_init(&o);
-    (void)pbft_propose(core, &o, s->now, c->height, c->view, txs, lens, k);
+    (void)pbft_propose(core, &o, s->now, c->height, c->view, txs, lens, NULL, k);
     process(s, ni, twin, &o);
     pbft_outbox_free(&o);
 }

@@ -104,19 +104,21 @@ static void test_reap_order_and_remove(void **state)
         t[i] = tu_scrap_tx(chain, (uint64_t)i, ids[i], NULL);
     assert_int_equal(mempool_add(mp, t, N, r), HM_OK);
     ProtobufCBinaryData *out = NULL;
+    hm_hash32_t *out_ids = NULL;
     size_t n = 0;
-    assert_int_equal(mempool_reap(mp, 5, SIZE_MAX, &out, &n), HM_OK);
+    assert_int_equal(mempool_reap(mp, 5, SIZE_MAX, &out, &out_ids, &n), HM_OK);
     assert_int_equal(n, 5);
     for (size_t i = 0; i < n; i++) {
         assert_int_equal(out[i].len, t[i].len);
         assert_memory_equal(out[i].data, t[i].data, t[i].len); /* arrival order */
+        assert_memory_equal(out_ids[i], ids[i], 32);           /* with their txids */
     }
-    mempool_reap_free(out, n);
+    mempool_reap_free(out, out_ids, n);
     /* byte limit: only what fits */
-    assert_int_equal(mempool_reap(mp, 100, t[0].len + t[1].len + 1, &out, &n), HM_OK);
+    assert_int_equal(mempool_reap(mp, 100, t[0].len + t[1].len + 1, &out, NULL, &n), HM_OK);
     assert_int_equal(n, 2);
-    mempool_reap_free(out, n);
-    assert_int_equal(mempool_reap(mp, 100, 1, &out, &n), HM_OK);
+    mempool_reap_free(out, NULL, n);
+    assert_int_equal(mempool_reap(mp, 100, 1, &out, NULL, &n), HM_OK);
     assert_int_equal(n, 0);
     assert_null(out);
     /* remove the first three and an unknown id: the fourth is now first */
@@ -134,9 +136,9 @@ static void test_reap_order_and_remove(void **state)
         assert_int_equal(mempool_count_signer(mp, nobody), 0);
     }
     assert_false(mempool_contains(mp, ids[1]));
-    assert_int_equal(mempool_reap(mp, 1, SIZE_MAX, &out, &n), HM_OK);
+    assert_int_equal(mempool_reap(mp, 1, SIZE_MAX, &out, NULL, &n), HM_OK);
     assert_memory_equal(out[0].data, t[3].data, t[3].len);
-    mempool_reap_free(out, n);
+    mempool_reap_free(out, NULL, n);
     /* a removed tx can be admitted again (the ledger, not the mempool, stops replays) */
     assert_int_equal(mempool_add(mp, &t[0], 1, r), HM_OK);
     assert_int_equal(r[0].verdict, MEMPOOL_ADMITTED);

@@ -3,6 +3,7 @@
  * NEW-VIEW validation, restart without equivocation, catch-up. The core
  * under test is replica 1 of 4 (replica 0 is primary of view 0). */
 #include "tests/unit/testutil.h"
+#include "tests/unit/txfixture.h"
 
 #include "consensus/cert.h"
 #include "consensus/pbft.h"
@@ -498,8 +499,8 @@ static void test_primary_builds(void **state)
     pbft_on_work(fx.p, &fx.o, NOW, true);
     assert_int_equal(count_kind(&fx, PBFT_OUT_BUILD), 1);
     pbft_outbox_clear(&fx.o);
-    assert_int_equal(pbft_propose(fx.p, &fx.o, NOW, 2, 0, NULL, NULL, 0), PBFT_REJ_STATE);
-    assert_int_equal(pbft_propose(fx.p, &fx.o, NOW, 1, 0, NULL, NULL, 0), PBFT_OK);
+    assert_int_equal(pbft_propose(fx.p, &fx.o, NOW, 2, 0, NULL, NULL, NULL, 0), PBFT_REJ_STATE);
+    assert_int_equal(pbft_propose(fx.p, &fx.o, NOW, 1, 0, NULL, NULL, NULL, 0), PBFT_OK);
     assert_int_equal(count_kind(&fx, PBFT_OUT_PERSIST), 1);
     assert_int_equal(count_kind(&fx, PBFT_OUT_SEND), 1);
     /* the proposal passes a replica's checks */
@@ -511,6 +512,51 @@ static void test_primary_builds(void **state)
                              PBFT_OK);
     fx_free(&fy);
     fx_free(&fx);
+}
+
+/* A primary's own proposal from txs whose txids its caller vouches for
+ * (its mempool verified them on admission): the core proposes them without
+ * decoding or verifying them again; a replica still checks every one. */
+static pbft_reason_t propose_vouched(bool corrupt)
+{
+    hm_hash32_t ids[2];
+    ProtobufCBinaryData t[2];
+    const uint8_t *ptrs[2];
+    size_t lens[2];
+    for (int i = 0; i < 2; i++) {
+        t[i] = tu_scrap_tx(chain, 1, ids[i], NULL);
+        ptrs[i] = t[i].data;
+        lens[i] = t[i].len;
+    }
+    if (corrupt)
+        t[1].data[t[1].len - 1] ^= 1; /* inside the signature */
+    fx_t fx;
+    fx_start(&fx, 0, true, NULL, NULL, NULL, 0);
+    pbft_on_work(fx.p, &fx.o, NOW, true);
+    pbft_outbox_clear(&fx.o);
+    assert_int_equal(pbft_propose(fx.p, &fx.o, NOW, 1, 0, ptrs, lens,
+                                  (const hm_hash32_t *)ids, 2),
+                     PBFT_OK);
+    assert_int_equal(count_kind(&fx, PBFT_OUT_SEND), 1);
+    fx_t fy;
+    fx_start(&fy, ME, true, NULL, NULL, NULL, 0);
+    pbft_reason_t why = PBFT_REJ_STATE;
+    for (size_t i = 0; i < fx.o.n; i++)
+        if (fx.o.v[i].kind == PBFT_OUT_SEND)
+            why = pbft_on_message(fy.p, &fy.o, NOW, 0, fx.o.v[i].data, fx.o.v[i].len);
+    fx_free(&fy);
+    fx_free(&fx);
+    for (int i = 0; i < 2; i++)
+        free(t[i].data);
+    return why;
+}
+
+static void test_primary_proposes_vouched_txs(void **state)
+{
+    (void)state;
+    assert_int_equal(propose_vouched(false), PBFT_OK);
+    /* the core took the caller's word; the replica did not */
+    assert_int_equal(propose_vouched(true), PBFT_REJ_TX_INVALID);
 }
 
 static bool has_timer_out(const fx_t *fx, pbft_out_kind_t k, int timer)
@@ -555,7 +601,7 @@ static void test_primary_full_batch_skips_delay(void **state)
     pbft_on_full_batch(fx.p, &fx.o, NOW + 2);
     assert_int_equal(count_kind(&fx, PBFT_OUT_BUILD), 0);
     pbft_outbox_clear(&fx.o);
-    assert_int_equal(pbft_propose(fx.p, &fx.o, NOW + 2, 1, 0, NULL, NULL, 0), PBFT_OK);
+    assert_int_equal(pbft_propose(fx.p, &fx.o, NOW + 2, 1, 0, NULL, NULL, NULL, 0), PBFT_OK);
     assert_int_equal(count_kind(&fx, PBFT_OUT_SEND), 1);
     pbft_outbox_clear(&fx.o);
     /* a replica (not primary in view 0) never builds on the signal */
@@ -706,7 +752,7 @@ static void test_new_view(void **state)
     assert_int_equal(feed_vc(&prim, 3, 1, 0, chain, false), PBFT_OK);
     assert_int_equal(count_kind(&prim, PBFT_OUT_BUILD), 1); /* no prepared block: fresh */
     pbft_outbox_clear(&prim.o);
-    assert_int_equal(pbft_propose(prim.p, &prim.o, NOW, 1, 1, NULL, NULL, 0), PBFT_OK);
+    assert_int_equal(pbft_propose(prim.p, &prim.o, NOW, 1, 1, NULL, NULL, NULL, 0), PBFT_OK);
     const pbft_out_t *nv = NULL;
     for (size_t i = 0; i < prim.o.n; i++)
         if (prim.o.v[i].kind == PBFT_OUT_SEND)
@@ -821,6 +867,7 @@ int main(void)
         cmocka_unit_test(test_next_height_proposal_is_held),
         cmocka_unit_test(test_normal_case_commit),
         cmocka_unit_test(test_primary_builds),
+        cmocka_unit_test(test_primary_proposes_vouched_txs),
         cmocka_unit_test(test_primary_full_batch_skips_delay),
         cmocka_unit_test(test_restart_never_equivocates),
         cmocka_unit_test(test_view_change_rules),

@@ -358,12 +358,13 @@ static void replica_build_now(node_replica_t *r, uint64_t height, uint64_t view)
 {
     ProtobufCBinaryData *txs = NULL;
     hm_hash32_t *txids = NULL;
-    size_t n = 0;
+    size_t reaped = 0;
     /* every tx reaped was verified on admission (exactly these bytes): the
      * core is handed their txids and checks none of them again */
     if (mempool_reap(r->o.mempool, r->o.pbft.max_block_txs, replica_max_tx_bytes(r), &txs,
-                     &txids, &n) != HM_OK)
-        n = 0; /* out of memory: propose an empty block rather than stall */
+                     &txids, &reaped) != HM_OK)
+        reaped = 0; /* out of memory: propose an empty block rather than stall */
+    size_t n = reaped;
     const uint8_t **ptrs = n ? calloc(n, sizeof *ptrs) : NULL;
     size_t *lens = n ? calloc(n, sizeof *lens) : NULL;
     if (n && (!ptrs || !lens))
@@ -373,13 +374,13 @@ static void replica_build_now(node_replica_t *r, uint64_t height, uint64_t view)
         lens[i] = txs[i].len;
     }
     pbft_reason_t why = pbft_propose(r->core, &r->out, now_ms(), height, view,
-                                     (const uint8_t *const *)ptrs, lens, n ? txids : NULL, n);
+                                     (const uint8_t *const *)ptrs, lens, txids, n);
     if (why != PBFT_OK)
         HM_LOG_DEBUG("replica", "proposal for %llu not taken: %s", (unsigned long long)height,
                      pbft_reason_name(why));
     free(ptrs);
     free(lens);
-    mempool_reap_free(txs, txids, n);
+    mempool_reap_free(txs, txids, reaped);
 }
 
 static void replica_build_timer_cb(evutil_socket_t fd, short what, void *arg)

@@ -20,6 +20,8 @@
  *    txs, in order, byte for byte (or a richer co-signed copy);
  *  - mempool_add, the one-thread admission, gives the same verdicts, count
  *    and bytes.
+ *  - api_tx_body_scan, the batch endpoint's scanner of plain bodies, takes
+ *    only bodies jansson parses and yields exactly what the decoder does.
  * Nothing else changes: no other state is touched. */
 #include <ctype.h>
 #include <jansson.h>
@@ -213,6 +215,34 @@ static void run(const json_t *body, bool batch, const uint8_t chain[32])
     HM_FUZZ_CHECK(tb.txs == NULL && tb.bad == NULL && tb.n == 0);
 }
 
+/* The scanner of plain batch bodies (api_tx_body_scan) agrees with
+ * jansson + api_tx_body_decode on every body it takes, and takes only
+ * bodies jansson parses. */
+static void check_scan(const uint8_t *data, size_t size, const json_t *body)
+{
+    api_tx_body_t fast, slow;
+    int st = api_tx_body_scan(&fast, data, size);
+    if (st < 0) {
+        HM_FUZZ_CHECK(fast.txs == NULL && fast.bad == NULL && fast.n == 0);
+        return;
+    }
+    HM_FUZZ_CHECK(body != NULL);
+    int st2 = api_tx_body_decode(&slow, body, true);
+    HM_FUZZ_CHECK(st == st2 && fast.n == slow.n);
+    if (st != 0) {
+        HM_FUZZ_CHECK(strcmp(fast.code, slow.code) == 0 && strcmp(fast.msg, slow.msg) == 0);
+        HM_FUZZ_CHECK(fast.txs == NULL && fast.bad == NULL);
+        return;
+    }
+    for (size_t i = 0; i < fast.n; i++) {
+        HM_FUZZ_CHECK(fast.bad[i] == slow.bad[i] && fast.txs[i].len == slow.txs[i].len);
+        HM_FUZZ_CHECK(fast.txs[i].len == 0 ||
+                      memcmp(fast.txs[i].data, slow.txs[i].data, fast.txs[i].len) == 0);
+    }
+    api_tx_body_free(&fast);
+    api_tx_body_free(&slow);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     uint8_t chain[32];
@@ -222,6 +252,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     json_error_t je;
     /* the flags of node/rpc's rpc_body_json */
     json_t *body = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, &je);
+    check_scan(data, size, body); /* POST /v1/txs tries the scanner first */
     if (!body)
         return 0; /* 400 invalid_json: no handler runs */
     run(body, false, chain);

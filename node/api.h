@@ -59,6 +59,14 @@ typedef struct {
 } api_tx_body_t;
 
 int api_tx_body_decode(api_tx_body_t *out, const json_t *body, bool batch) HM_WUR;
+
+/* The same for a batch body in its plain form, straight from the bytes:
+ * {"txs": [...]} with only that key, strings of printable ASCII without
+ * escapes, JSON whitespace anywhere between tokens. Returns -1 (nothing
+ * allocated) for any other body, which the caller then parses with jansson
+ * and api_tx_body_decode; else exactly what api_tx_body_decode(batch true)
+ * returns for the parsed body (fuzz/fuzz_rpc_body checks the two agree). */
+int api_tx_body_scan(api_tx_body_t *out, const uint8_t *body, size_t len) HM_WUR;
 void api_tx_body_free(api_tx_body_t *b);
 
 /* Limits (also in doc/rpc.md). */

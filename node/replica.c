@@ -49,6 +49,11 @@ struct node_replica {
      * executes blocks (replica_submit_async) */
     node_verifier_t *verifier;
     struct event *verifier_ev;
+    /* Admitted client txs signal the core from here, one loop pass later:
+     * every batch collected in this pass is in the mempool and its reply
+     * written before a block is built and executed (else a POST's reply
+     * waits for a whole block's commit, and blocks hold one batch). */
+    struct event *work_ev;
     node_byz_t *byz; /* test builds: HM_BYZANTINE misbehaviour (NULL: honest) */
 };
 
@@ -678,7 +683,32 @@ static int replica_admit(node_replica_t *r, const ProtobufCBinaryData *txs, size
     return rc;
 }
 
-/* Relay the admitted ones of txs to every validator and tell the core. */
+static void replica_work_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    node_replica_t *r = arg;
+    if (r->failed || mempool_count(r->o.mempool) == 0)
+        return;
+    replica_signal_work(r, now_ms());
+    replica_flush(r);
+}
+
+/* Tell the core about new mempool txs at the next loop pass (a zero
+ * timer: the pass's socket writes, replies included, run before it). */
+static void replica_defer_work(node_replica_t *r)
+{
+    static const struct timeval now = {0, 0};
+    if (r->failed || evtimer_pending(r->work_ev, NULL))
+        return;
+    if (evtimer_add(r->work_ev, &now) != 0) {
+        replica_signal_work(r, now_ms()); /* cannot defer: tell it now */
+        replica_flush(r);
+    }
+}
+
+/* Relay the admitted ones of txs to every validator and tell the core
+ * (replica_defer_work). */
 static void replica_relay(node_replica_t *r, const ProtobufCBinaryData *txs,
                           const mempool_result_t *results, size_t n)
 {
@@ -697,10 +727,7 @@ static void replica_relay(node_replica_t *r, const ProtobufCBinaryData *txs,
         size_t sent = 0;
         if (p2p_broadcast(r->o.p2p, &env, true, &sent) != HM_OK)
             HM_LOG_DEBUG("replica", "tx relay failed");
-        if (!r->failed) {
-            replica_signal_work(r, now_ms());
-            replica_flush(r);
-        }
+        replica_defer_work(r);
     }
     free(relay);
 }
@@ -799,7 +826,7 @@ void replica_on_envelope(node_replica_t *r, const p2p_peer_info_t *peer,
         mempool_result_t *res = n ? calloc(n, sizeof *res) : NULL;
         if (res && replica_admit(r, env->tx_batch->txs, n, res) == HM_OK &&
             mempool_count(r->o.mempool) > 0)
-            replica_signal_work(r, now_ms());
+            replica_defer_work(r);
         free(res);
         break;
     }
@@ -888,7 +915,8 @@ int replica_new(node_replica_t **out, const replica_options_t *opt)
         }
     }
     r->build_ev = evtimer_new(r->o.base, replica_build_timer_cb, r);
-    if (!r->build_ev) {
+    r->work_ev = evtimer_new(r->o.base, replica_work_cb, r);
+    if (!r->build_ev || !r->work_ev) {
         rc = HM_ERR_NOMEM;
         goto done;
     }
@@ -957,6 +985,8 @@ void replica_free(node_replica_t *r)
             event_free(r->timers[id].ev);
     if (r->build_ev)
         event_free(r->build_ev);
+    if (r->work_ev)
+        event_free(r->work_ev);
     if (r->verifier_ev)
         event_free(r->verifier_ev);
     verifier_free(r->verifier); /* batches not collected go to their drop */

@@ -511,6 +511,13 @@ static struct bufferevent *conn_bev_cb(struct event_base *base, void *arg)
 {
     rpc_t *r = arg;
     struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+    /* libevent reads at most 16 KiB per callback by default: a 500 KiB
+     * POST /v1/txs then takes ~30 loop passes, any of which may wait for a
+     * block's execution (doc/benchmarks.md) */
+    if (bev) {
+        (void)bufferevent_set_max_single_read(bev, RPC_MAX_SINGLE_IO);
+        (void)bufferevent_set_max_single_write(bev, RPC_MAX_SINGLE_IO);
+    }
     rpc_conn_t *c = bev ? calloc(1, sizeof *c) : NULL;
     if (!c)
         return bev; /* out of memory: evhttp serves it untracked, or drops it */

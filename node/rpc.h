@@ -63,6 +63,7 @@ struct event_base;
 #define RPC_BACKLOG 1024
 #define RPC_ACCEPT_BURST 64 /* accepted beyond max_connections before the cap is applied */
 #define RPC_SWEEP_MAX_MS 1000
+#define RPC_MAX_SINGLE_IO (1u << 20) /* bytes per socket read/write callback (libevent: 16 KiB) */
 
 typedef struct rpc rpc_t;
 typedef struct rpc_request rpc_request_t;

@@ -163,6 +163,23 @@ static int tx_body_refuse(api_tx_body_t *out, int status, const char *code, cons
     return status;
 }
 
+/* Room for a batch of n entries in out, or the refusal (413 beyond the
+ * batch limit, 500 out of memory). */
+static int tx_body_alloc(api_tx_body_t *out, size_t n)
+{
+    if (n > API_MAX_BATCH_TXS) {
+        char msg[64];
+        snprintf(msg, sizeof msg, "at most %d txs per batch", API_MAX_BATCH_TXS);
+        return tx_body_refuse(out, 413, "too_many_txs", msg);
+    }
+    out->n = n;
+    out->txs = calloc(n ? n : 1, sizeof *out->txs);
+    out->bad = calloc(n ? n : 1, sizeof *out->bad);
+    if (!out->txs || !out->bad)
+        return tx_body_refuse(out, 500, "internal", hm_strerror(HM_ERR_NOMEM));
+    return 0;
+}
+
 int api_tx_body_decode(api_tx_body_t *out, const json_t *body, bool batch)
 {
     memset(out, 0, sizeof *out);
@@ -179,16 +196,9 @@ int api_tx_body_decode(api_tx_body_t *out, const json_t *body, bool batch)
     if (!json_is_array(arr))
         return tx_body_refuse(out, 400, "bad_request", "body must be {\"txs\": [\"<hex>\", ...]}");
     size_t n = json_array_size(arr);
-    if (n > API_MAX_BATCH_TXS) {
-        char msg[64];
-        snprintf(msg, sizeof msg, "at most %d txs per batch", API_MAX_BATCH_TXS);
-        return tx_body_refuse(out, 413, "too_many_txs", msg);
-    }
-    out->n = n;
-    out->txs = calloc(n ? n : 1, sizeof *out->txs);
-    out->bad = calloc(n ? n : 1, sizeof *out->bad);
-    if (!out->txs || !out->bad)
-        return tx_body_refuse(out, 500, "internal", hm_strerror(HM_ERR_NOMEM));
+    int st = tx_body_alloc(out, n);
+    if (st != 0)
+        return st;
     for (size_t i = 0; i < n; i++)
         out->bad[i] = !decode_tx_hex(json_array_get(arr, i), &out->txs[i]);
     return 0;
@@ -272,16 +282,9 @@ int api_tx_body_scan(api_tx_body_t *out, const uint8_t *body, size_t len)
     if (!body || !scan_lit(&c, "{") || !scan_lit(&c, "\"txs\"") || !scan_lit(&c, ":") ||
         !scan_lit(&c, "[") || !scan_tx_array(c, &n, NULL))
         return -1;
-    if (n > API_MAX_BATCH_TXS) {
-        char msg[64];
-        snprintf(msg, sizeof msg, "at most %d txs per batch", API_MAX_BATCH_TXS);
-        return tx_body_refuse(out, 413, "too_many_txs", msg);
-    }
-    out->n = n;
-    out->txs = calloc(n ? n : 1, sizeof *out->txs);
-    out->bad = calloc(n ? n : 1, sizeof *out->bad);
-    if (!out->txs || !out->bad)
-        return tx_body_refuse(out, 500, "internal", hm_strerror(HM_ERR_NOMEM));
+    int st = tx_body_alloc(out, n);
+    if (st != 0)
+        return st;
     size_t again = 0;
     bool ok = scan_tx_array(c, &again, out); /* the same bytes, scanned again */
     assert(ok && again == n);

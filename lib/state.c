@@ -281,6 +281,12 @@ static int committed_get(hm_state_t *st, const uint8_t *key, size_t klen, uint8_
     return rc;
 }
 
+int hm_state_get_committed(hm_state_t *st, const uint8_t *key, size_t klen, uint8_t **val,
+                           size_t *vlen)
+{
+    return committed_get(st, key, klen, val, vlen);
+}
+
 int hm_state_get(hm_state_t *st, const uint8_t *key, size_t klen, uint8_t **val, size_t *vlen)
 {
     const hm_kvnode_t *e = hm_kvmap_get(&st->overlay, key, klen);

@@ -160,6 +160,11 @@ void hm_state_free(hm_state_t *st);
  * *vlen. HM_ERR_NOT_FOUND when absent or deleted in this session. */
 int hm_state_get(hm_state_t *st, const uint8_t *key, size_t klen, uint8_t **val,
                  size_t *vlen) HM_WUR;
+/* Value of key in the committed state under this session, ignoring the
+ * session's own writes (through the same read cache). Out as
+ * hm_state_get; HM_ERR_NOT_FOUND when the committed state lacks it. */
+int hm_state_get_committed(hm_state_t *st, const uint8_t *key, size_t klen, uint8_t **val,
+                           size_t *vlen) HM_WUR;
 int hm_state_put(hm_state_t *st, const uint8_t *key, size_t klen, const uint8_t *val,
                  size_t vlen) HM_WUR;
 int hm_state_del(hm_state_t *st, const uint8_t *key, size_t klen) HM_WUR;

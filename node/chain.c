@@ -192,29 +192,39 @@ static int chain_index_tx(hm_state_t *st, const struct touched *t, struct touche
     return rc;
 }
 
-/* Value store: "V" H_smt-value(value) -> value for every key the block
- * left present, so a record can be proven against any certified root (SMT
- * leaves hold only value hashes; SMT nodes and values are both content-
- * addressed and kept). */
-static int chain_store_values(hm_state_t *st, const struct touched *block)
+/* Value store: "V" H_smt-value(value) -> value for every value a block
+ * replaced or deleted, so a record can be proven against any certified
+ * root (SMT leaves hold only value hashes; SMT nodes and these values are
+ * both content-addressed and kept). A key's current value is its state
+ * record, so it needs no copy until a block replaces it (chain_prove
+ * looks there first). Stores written before 2026-11-24 (fifth session)
+ * also hold copies of current values; they are simply never needed. */
+static int chain_keep_replaced(hm_state_t *st, const struct touched *block)
 {
     key_ref_t *refs = NULL;
     size_t n = 0;
     int rc = touched_keys(block, &refs, &n);
     for (size_t i = 0; rc == HM_OK && i < n; i++) {
-        uint8_t *val = NULL;
-        size_t vlen = 0;
-        rc = hm_state_get(st, refs[i].key, refs[i].len, &val, &vlen);
+        uint8_t *old = NULL, *cur = NULL;
+        size_t olen = 0, clen = 0;
+        rc = hm_state_get_committed(st, refs[i].key, refs[i].len, &old, &olen);
         if (rc == HM_ERR_NOT_FOUND) {
-            rc = HM_OK; /* deleted: nothing to keep */
+            rc = HM_OK; /* new key: nothing replaced */
             continue;
         }
         if (rc == HM_OK) {
-            uint8_t vk[33] = {'V'};
-            hm_smt_value_hash(vk + 1, val, vlen);
-            rc = hm_state_aux_put(st, vk, sizeof vk, val, vlen);
+            rc = hm_state_get(st, refs[i].key, refs[i].len, &cur, &clen);
+            bool same = rc == HM_OK && clen == olen && memcmp(cur, old, olen) == 0;
+            if (rc == HM_ERR_NOT_FOUND)
+                rc = HM_OK; /* deleted: the old value is kept */
+            if (rc == HM_OK && !same) {
+                uint8_t vk[33] = {'V'};
+                hm_smt_value_hash(vk + 1, old, olen);
+                rc = hm_state_aux_put(st, vk, sizeof vk, old, olen);
+            }
         }
-        free(val);
+        free(old);
+        free(cur);
     }
     free(refs);
     return rc;
@@ -244,17 +254,10 @@ static int chain_init_genesis(node_chain_t *c, const uint8_t chain_id[32],
                               const uint8_t *genesis_bytes, size_t genesis_len)
 {
     hm_state_t *st = NULL;
-    struct touched all = {0};
     int rc = hm_state_begin(&st, c->store);
     if (rc != HM_OK)
         return rc;
-    hm_state_set_observer(st, touched_observe, &all);
-    rc = contracts_genesis(st, g);
-    hm_state_set_observer(st, NULL, NULL);
-    if (rc == HM_OK && all.oom)
-        rc = HM_ERR_NOMEM;
-    if (rc == HM_OK)
-        rc = chain_store_values(st, &all);
+    rc = contracts_genesis(st, g); /* replaces nothing: no value copies */
     if (rc != HM_OK)
         goto done;
     memset(&c->tip, 0, sizeof c->tip);
@@ -272,7 +275,6 @@ static int chain_init_genesis(node_chain_t *c, const uint8_t chain_id[32],
         goto done;
     rc = hm_state_commit(st, true);
 done:
-    hm_buf_free(&all.keys);
     hm_state_free(st);
     return rc;
 }
@@ -431,7 +433,7 @@ int chain_commit_block(node_chain_t *c, const hm_block_t *b, const uint8_t *bloc
         if (rc != HM_OK)
             goto done;
     }
-    rc = chain_store_values(st, &block_keys);
+    rc = chain_keep_replaced(st, &block_keys);
     if (rc != HM_OK)
         goto done;
     rc = hm_state_root(st, next.state_root);
@@ -619,6 +621,23 @@ int chain_prove(node_chain_t *c, const uint8_t root[32], const uint8_t *key, siz
     *found = hm_smt_proof_is_membership(proof, kh);
     if (!*found)
         return HM_OK;
+    /* the current value, if the leaf still holds it; else the copy kept
+     * when a block replaced it */
+    uint8_t *cur = NULL;
+    size_t clen = 0;
+    rc = hm_store_get(c->store, key, klen, &cur, &clen);
+    if (rc != HM_OK && rc != HM_ERR_NOT_FOUND)
+        return rc;
+    if (rc == HM_OK) {
+        uint8_t vh[32];
+        hm_smt_value_hash(vh, cur, clen);
+        if (memcmp(vh, proof->leaf_value_hash, 32) == 0) {
+            rc = hm_buf_append(value, cur, clen);
+            free(cur);
+            return rc;
+        }
+        free(cur);
+    }
     uint8_t vk[33] = {'V'};
     memcpy(vk + 1, proof->leaf_value_hash, 32);
     rc = chain_get_aux(c, vk, sizeof vk, value);

@@ -16,8 +16,10 @@
  *   "R" h[8]                              BlockResults bytes of height h
  *   "T" txid[32]                          h[8] index[4]: where a tx was committed
  *   "H" klen[2] key h[8] index[4]         txid[32]: a tx that changed record `key`
- *   "V" H_smt-value(value)[32]            value: every state value any block left,
- *                                         so records prove against any past root
+ *   "V" H_smt-value(value)[32]            value: every state value a block replaced
+ *                                         or deleted (a current value is its state
+ *                                         record), so records prove against any
+ *                                         past root
  * The "H" index lists, per record, exactly the txs that advanced its history
  * chain, in execution order (height, index) — what an auditor checks against
  * history_len/history_head.

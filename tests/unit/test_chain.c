@@ -288,6 +288,18 @@ static void test_blocks_results_history(void **state)
     assert_int_equal(id->status, HALLMARK__IDENTITY_STATUS__IDENTITY_ACTIVE);
     assert_int_equal(id->history_len, 2);
     hm_free_identity(id);
+    /* value copies: the replaced value was kept by its hash (that is how
+     * it proved above); the current one was not — it is the state record */
+    uint8_t vk[33] = {'V'};
+    uint8_t *copy = NULL;
+    size_t clen = 0;
+    hm_smt_value_hash(vk + 1, value.data, value.len);
+    assert_int_equal(hm_store_get_aux(w->store, vk, sizeof vk, &copy, &clen), HM_OK);
+    assert_int_equal(clen, value.len);
+    assert_memory_equal(copy, value.data, clen);
+    free(copy);
+    hm_smt_value_hash(vk + 1, val, vlen);
+    assert_int_equal(hm_store_get_aux(w->store, vk, sizeof vk, &copy, &clen), HM_ERR_NOT_FOUND);
     /* absence */
     contracts_key_t nokey;
     assert_int_equal(contracts_key_part(&nokey, "no-such-serial"), HM_OK);

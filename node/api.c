@@ -616,6 +616,39 @@ static json_t *block_json(api_ctx_t *a, uint64_t h, const hm_block_t *b, const u
     return o;
 }
 
+/* {"height":h,"block":"<hex>","cert":"<hex>"}, the compact JSON
+ * rpc_reply_json would make, hex-encoded straight into one buffer: through
+ * jansson a 2 MiB block was copied five times and its hex checked as
+ * UTF-8 (~10% of a busy node's loop while a client followed the chain). */
+static void reply_raw_block(rpc_request_t *req, uint64_t h, const hm_buf_t *block,
+                            const hm_buf_t *cert)
+{
+    char head[64];
+    int hl = snprintf(head, sizeof head, "{\"height\":%llu,\"block\":\"", (unsigned long long)h);
+    static const char mid[] = "\",\"cert\":\"", tail[] = "\"}\n";
+    hm_buf_t out = {0};
+    size_t need = (size_t)hl + 2 * block->len + sizeof mid + 2 * cert->len + sizeof tail + 1;
+    int rc = hm_buf_reserve(&out, need);
+    if (rc == HM_OK) {
+        char *p = (char *)out.data;
+        memcpy(p, head, (size_t)hl);
+        p += hl;
+        hm_hex_encode(p, block->data, block->len);
+        p += 2 * block->len;
+        memcpy(p, mid, sizeof mid - 1);
+        p += sizeof mid - 1;
+        hm_hex_encode(p, cert->data, cert->len);
+        p += 2 * cert->len;
+        memcpy(p, tail, sizeof tail - 1);
+        p += sizeof tail - 1;
+        out.len = (size_t)(p - (char *)out.data);
+        rpc_reply_raw(req, 200, "application/json", out.data, out.len);
+    } else {
+        reply_internal(req, rc);
+    }
+    hm_buf_free(&out);
+}
+
 static void h_block(void *arg, rpc_request_t *req)
 {
     api_ctx_t *a = arg;
@@ -640,9 +673,7 @@ static void h_block(void *arg, rpc_request_t *req)
     }
     const char *raw = rpc_query(req, "raw");
     if (raw && strcmp(raw, "0") != 0) {
-        rpc_reply_json(req, 200, json_pack("{s:o,s:o,s:o}", "height", u64j(h), "block",
-                                           hexj(bytes.data, bytes.len), "cert",
-                                           hexj(cert.data, cert.len)));
+        reply_raw_block(req, h, &bytes, &cert);
         goto done;
     }
     rc = hm_block_decode(&b, bytes.data, bytes.len);

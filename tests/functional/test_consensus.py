@@ -14,6 +14,7 @@
 Real processes on 127.0.0.1, driven by the real hallmarkd and
 hallmark-wallet binaries. Python 3 standard library only; TAP output."""
 
+import json
 import os
 import shutil
 import signal
@@ -184,6 +185,13 @@ def main():
         t.ok(code == 200 and r["status"] == "unknown", "an unknown txid reads unknown")
         code, r = v[0].rpc("GET", "/v1/blocks/999999")
         t.ok(code == 404, "a block beyond the tip is 404")
+        code, body = v[0].rpc("GET", "/v1/blocks/1?raw=1", raw=True)
+        r = json.loads(body) if code == 200 else {}
+        hexes = [r.get("block", ""), r.get("cert", "")]
+        t.ok(code == 200 and r.get("height") == 1 and all(
+                 x and len(x) % 2 == 0 and x == x.lower() and bytes.fromhex(x) for x in hexes) and
+             body.decode() == json.dumps(r, separators=(",", ":")) + "\n",
+             "?raw=1: the block and certificate as hex, in compact JSON", body[:120])
         after = headers(v[0], len(before))
         t.ok(after == before and v[0].status() is not None,
              "nothing committed changed and the node still answers")

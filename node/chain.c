@@ -341,7 +341,7 @@ static int chain_check_header(const node_chain_t *c, const Hallmark__Header *h)
 
 int chain_commit_block(node_chain_t *c, const hm_block_t *b, const uint8_t *block_bytes,
                        size_t block_len, const uint8_t *cert_bytes, size_t cert_len,
-                       uint32_t **codes_out)
+                       const bool *unseen, uint32_t **codes_out)
 {
     const Hallmark__Header *h = b->header;
     size_t n = b->block->n_txs;
@@ -419,7 +419,7 @@ int chain_commit_block(node_chain_t *c, const hm_block_t *b, const uint8_t *bloc
     for (size_t i = n; i-- > 0;) {
         uint64_t oh;
         uint32_t oi;
-        rc = chain_tx_location(c, txs[i]->txid, &oh, &oi);
+        rc = unseen && unseen[i] ? HM_ERR_NOT_FOUND : chain_tx_location(c, txs[i]->txid, &oh, &oi);
         if (rc == HM_OK)
             continue;
         if (rc != HM_ERR_NOT_FOUND)

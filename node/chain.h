@@ -68,10 +68,15 @@ const chain_tip_t *chain_tip(const node_chain_t *c);
  * (prev_hash, state_root, results_root, chain id): anything else is
  * HM_ERR_STATE and changes nothing. Out: codes (when non-NULL, malloc'd n_txs
  * result codes; caller frees). An error from the store leaves the stored
- * chain as it was; the node must then stop rather than go on diverged. */
+ * chain as it was; the node must then stop rather than go on diverged.
+ * unseen (NULL, or n_txs flags): unseen[i] says the caller KNOWS tx i is
+ * not on the ledger before this block (node/replica: it was in the
+ * mempool, whose every entry was checked against the ledger when admitted
+ * and which loses every committed txid at each commit), so its tx-index
+ * lookup is skipped; the stored chain is the same either way. */
 int chain_commit_block(node_chain_t *c, const hm_block_t *b, const uint8_t *block_bytes,
                        size_t block_len, const uint8_t *cert_bytes, size_t cert_len,
-                       uint32_t **codes) HM_WUR;
+                       const bool *unseen, uint32_t **codes) HM_WUR;
 
 /* Stored bytes by height: the block, its certificate, its results.
  * Out: *out filled (reset first). HM_ERR_NOT_FOUND beyond the tip. */

@@ -438,6 +438,7 @@ static void replica_commit(node_replica_t *r, const uint8_t *data, size_t len)
     uint8_t *cert = NULL;
     size_t cert_len = 0;
     hm_hash32_t *ids = NULL;
+    bool *unseen = NULL;
     int rc = hm_decode_certified_block(&cb, data, len);
     if (rc == HM_OK && !cb->cert)
         rc = HM_ERR_INVALID;
@@ -445,15 +446,21 @@ static void replica_commit(node_replica_t *r, const uint8_t *data, size_t len)
         rc = hm_block_decode(&b, cb->block.data, cb->block.len);
     if (rc == HM_OK)
         rc = hm_codec_encode(&cert, &cert_len, &cb->cert->base);
+    /* A tx in the mempool is not on the ledger (checked on admission; each
+     * commit removes its txids): the chain need not look it up. */
+    if (rc == HM_OK && hm_block_txids(&ids, b->block) == HM_OK && ids &&
+        (unseen = calloc(b->block->n_txs, sizeof *unseen)) != NULL)
+        for (size_t i = 0; i < b->block->n_txs; i++)
+            unseen[i] = mempool_contains(r->o.mempool, ids[i]);
     if (rc == HM_OK)
         rc = chain_commit_block(r->o.chain, b, cb->block.data, cb->block.len, cert, cert_len,
-                                NULL);
+                                unseen, NULL);
     if (rc != HM_OK) {
         replica_fail(r, "committing a certified block failed", rc);
         goto done;
     }
     const chain_tip_t *tip = chain_tip(r->o.chain);
-    if (hm_block_txids(&ids, b->block) == HM_OK && ids)
+    if (ids)
         mempool_remove(r->o.mempool, (const hm_hash32_t *)ids, b->block->n_txs);
     uint64_t t = now_ms();
     if (r->o.m_height)
@@ -480,6 +487,7 @@ static void replica_commit(node_replica_t *r, const uint8_t *data, size_t len)
     else
         pbft_on_work(r->core, &r->out, t, b->block->n_txs > 0);
 done:
+    free(unseen);
     free(ids);
     free(cert);
     hm_block_free(b);

@@ -164,7 +164,7 @@ static void test_blocks_results_history(void **state)
     hm_block_t *b = next_block(w, txs, n, &bytes, &len);
     uint32_t *codes = NULL;
     assert_int_equal(chain_commit_block(w->chain, b, bytes, len, fake_cert, sizeof fake_cert,
-                                        &codes),
+                                        NULL, &codes),
                      HM_OK);
     assert_int_equal(codes[0], HM_R_OK);
     assert_int_equal(codes[1], HM_R_OK);
@@ -222,7 +222,7 @@ static void test_blocks_results_history(void **state)
     add_tx(w, txs, &n, &t4, &w->acc, w->acc.gid, id_sus);
     b = next_block(w, txs, n, &bytes, &len);
     assert_int_equal(chain_commit_block(w->chain, b, bytes, len, fake_cert, sizeof fake_cert,
-                                        &codes),
+                                        NULL, &codes),
                      HM_OK);
     assert_int_equal(codes[0], HM_R_BAD_NONCE);
     assert_int_equal(codes[1], HM_R_OK);
@@ -351,26 +351,26 @@ static void test_rejects_block_off_the_tip(void **state)
     chain_tip_t before = *chain_tip(w->chain);
     /* tamper with the decoded header's claims one at a time */
     b->header->state_root.data[0] ^= 1;
-    assert_int_equal(chain_commit_block(w->chain, b, bytes, len, fake_cert, 2, NULL),
+    assert_int_equal(chain_commit_block(w->chain, b, bytes, len, fake_cert, 2, NULL, NULL),
                      HM_ERR_STATE);
     b->header->state_root.data[0] ^= 1;
     b->header->height++;
-    assert_int_equal(chain_commit_block(w->chain, b, bytes, len, fake_cert, 2, NULL),
+    assert_int_equal(chain_commit_block(w->chain, b, bytes, len, fake_cert, 2, NULL, NULL),
                      HM_ERR_STATE);
     b->header->height--;
     b->header->prev_hash.data[5] ^= 1;
-    assert_int_equal(chain_commit_block(w->chain, b, bytes, len, fake_cert, 2, NULL),
+    assert_int_equal(chain_commit_block(w->chain, b, bytes, len, fake_cert, 2, NULL, NULL),
                      HM_ERR_STATE);
     b->header->prev_hash.data[5] ^= 1;
     b->header->time_ms = before.last_time_ms;
-    assert_int_equal(chain_commit_block(w->chain, b, bytes, len, fake_cert, 2, NULL),
+    assert_int_equal(chain_commit_block(w->chain, b, bytes, len, fake_cert, 2, NULL, NULL),
                      HM_ERR_STATE);
     assert_memory_equal(chain_tip(w->chain), &before, sizeof before);
     hm_block_free(b);
     free(bytes);
     /* an empty block extends the chain */
     b = next_block(w, NULL, 0, &bytes, &len);
-    assert_int_equal(chain_commit_block(w->chain, b, bytes, len, fake_cert, 2, NULL), HM_OK);
+    assert_int_equal(chain_commit_block(w->chain, b, bytes, len, fake_cert, 2, NULL, NULL), HM_OK);
     assert_int_equal(chain_tip(w->chain)->height, before.height + 1);
     hm_block_free(b);
     free(bytes);
@@ -392,6 +392,60 @@ static void test_reopen(void **state)
     assert_null(other);
 }
 
+/* unseen[i] (the caller knows tx i is not on the ledger) only skips the
+ * tx-index lookup: honest flags store exactly what no flags store. Three
+ * fresh chains get the same two blocks — block 2 replays block 1's tx —
+ * with no flags, honest flags, and a false promise for the replay (which
+ * then indexes the replay: the lookup really is skipped). */
+static void test_unseen_flags(void **state)
+{
+    (void)state;
+    const bool honest[2][2] = {{true}, {false, true}}, false_promise[2][2] = {{true}, {true, true}};
+    const bool(*flags[3])[2] = {NULL, honest, false_promise};
+    chain_tip_t tips[3];
+    uint64_t loc_h[3][2];
+    uint32_t loc_i[3][2];
+    for (int run = 0; run < 3; run++) {
+        void *ws = NULL;
+        assert_int_equal(setup(&ws), 0);
+        struct world *w = ws;
+        ProtobufCBinaryData txs[2];
+        size_t n = 0;
+        uint8_t id_reg[32], id_two[32];
+        Hallmark__Tx t1 = HALLMARK__TX__INIT, t2 = HALLMARK__TX__INIT;
+        Hallmark__RegisterIdentity reg = HALLMARK__REGISTER_IDENTITY__INIT;
+        reg.name = "Design Co";
+        reg.kind = HALLMARK__IDENTITY_KIND__KIND_DESIGNER;
+        t1.body_case = t2.body_case = HALLMARK__TX__BODY_REGISTER_IDENTITY;
+        t1.register_identity = t2.register_identity = &reg;
+        add_tx(w, txs, &n, &t1, &w->des, NULL, id_reg);
+        for (int blk = 0; blk < 2; blk++) {
+            if (blk == 1) /* the same bytes again (a replay), then a new tx */
+                add_tx(w, txs, &n, &t2, &w->des, NULL, id_two);
+            uint8_t *bytes;
+            size_t len;
+            hm_block_t *b = next_block(w, txs, n, &bytes, &len);
+            assert_int_equal(chain_commit_block(w->chain, b, bytes, len, fake_cert,
+                                                sizeof fake_cert, flags[run] ? flags[run][blk] : NULL,
+                                                NULL),
+                             HM_OK);
+            hm_block_free(b);
+            free(bytes);
+        }
+        tips[run] = *chain_tip(w->chain);
+        assert_int_equal(chain_tx_location(w->chain, id_reg, &loc_h[run][0], &loc_i[run][0]), HM_OK);
+        assert_int_equal(chain_tx_location(w->chain, id_two, &loc_h[run][1], &loc_i[run][1]), HM_OK);
+        for (size_t i = 0; i < n; i++)
+            free(txs[i].data);
+        teardown(&ws);
+    }
+    assert_memory_equal(&tips[0], &tips[1], sizeof tips[0]);
+    assert_true(loc_h[0][0] == 1 && loc_i[0][0] == 0); /* the first commit counts */
+    assert_true(loc_h[0][1] == 2 && loc_i[0][1] == 1);
+    assert_true(loc_h[1][0] == 1 && loc_i[1][0] == 0 && loc_h[1][1] == 2 && loc_i[1][1] == 1);
+    assert_true(loc_h[2][0] == 2 && loc_i[2][0] == 0); /* the false promise shows */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -399,6 +453,7 @@ int main(void)
         cmocka_unit_test(test_blocks_results_history),
         cmocka_unit_test(test_rejects_block_off_the_tip),
         cmocka_unit_test(test_reopen),
+        cmocka_unit_test(test_unseen_flags),
     };
     return cmocka_run_group_tests_name("chain", tests, setup, teardown);
 }

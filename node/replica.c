@@ -657,8 +657,11 @@ static void replica_take_blocks(node_replica_t *r, const Hallmark__BlockResponse
 
 /* ---------------------------------------------------------- admission */
 
-/* Mark txs already on the ledger as duplicates before the mempool sees
- * them: a committed txid must not be included twice. */
+/* Mark txs already on the ledger as duplicates and take them back out of
+ * the mempool: a committed txid must not be included twice, and
+ * replica_commit counts on no mempool entry being on the ledger. A tx
+ * whose index lookup fails cannot be vouched for and is refused for now
+ * (mempool_full: try again). */
 static void replica_drop_committed(node_replica_t *r, mempool_result_t *results, size_t n)
 {
     hm_hash32_t *gone = NULL;
@@ -666,13 +669,20 @@ static void replica_drop_committed(node_replica_t *r, mempool_result_t *results,
     for (size_t i = 0; i < n; i++) {
         uint64_t h;
         uint32_t idx;
-        if (results[i].verdict != MEMPOOL_ADMITTED ||
-            chain_tx_location(r->o.chain, results[i].txid, &h, &idx) != HM_OK)
+        if (results[i].verdict != MEMPOOL_ADMITTED)
             continue;
-        results[i].verdict = MEMPOOL_DUPLICATE;
+        int rc = chain_tx_location(r->o.chain, results[i].txid, &h, &idx);
+        if (rc == HM_ERR_NOT_FOUND)
+            continue;
+        if (rc != HM_OK)
+            HM_LOG_WARN("replica", "tx index lookup failed (%s): tx refused for now",
+                        hm_strerror(rc));
+        results[i].verdict = rc == HM_OK ? MEMPOOL_DUPLICATE : MEMPOOL_FULL;
         hm_hash32_t *p = realloc(gone, (ngone + 1) * sizeof *p);
-        if (!p)
-            break;
+        if (!p) {
+            mempool_remove(r->o.mempool, (const hm_hash32_t *)results[i].txid, 1);
+            continue;
+        }
         gone = p;
         memcpy(gone[ngone++], results[i].txid, 32);
     }

@@ -10,6 +10,12 @@
  * sends of the same step leave the process. Records of committed heights
  * are pruned after each commit.
  *
+ * Mempool invariant: no mempool entry is on the ledger — every admitted tx
+ * is looked up in the chain's tx index (refused when the lookup fails) and
+ * every commit removes its txids — so a committed block's txs that were
+ * in the mempool skip the chain's own index lookup (chain_commit_block's
+ * unseen flags).
+ *
  * Threading: everything on the node's event-loop thread. Depends on lib/,
  * consensus/, node/chain, node/mempool, node/p2p, node/metrics. */
 #ifndef HM_NODE_REPLICA_H

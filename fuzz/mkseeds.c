@@ -193,7 +193,8 @@ static void rpc_seeds(const ProtobufCBinaryData *txs, size_t n, const uint8_t *c
     hm_buf_free(&b);
     /* plain batch bodies: node/api's scanner takes them (odd spacing, a
      * bad and an empty string), or leaves them to jansson (an escape) */
-    const char *plain[] = {"\n{ \"txs\" :[ \"", h0, "\" ,\"zz\",\"abc\" , \"\" ,\"", hc, "\"]}\r\n"};
+    const char *plain[] = {"\n{ \"txs\" :[ \"", h0, "\" ,\"zz\",\"abc\" , \"\" ,\"", hc,
+                           "\"]}\r\n"};
     for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
         if (hm_buf_append(&b, plain[i], strlen(plain[i])) != HM_OK)
             exit(2);

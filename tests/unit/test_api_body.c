@@ -48,8 +48,9 @@ static void test_plain_bodies(void **state)
     api_tx_body_t b;
     /* odd spacing everywhere JSON allows it; upper and lower case hex; an
      * odd-length and a non-hex string are bad entries, not a bad body */
-    assert_int_equal(scan_agrees(&b, " \r\n{\t\"txs\" : [ \"00ff\" ,\"0A0b\",\"abc\", \"zz\" ,\"\"\n] }\n"),
-                     0);
+    static const char spaced[] =
+        " \r\n{\t\"txs\" : [ \"00ff\" ,\"0A0b\",\"abc\", \"zz\" ,\"\"\n] }\n";
+    assert_int_equal(scan_agrees(&b, spaced), 0);
     assert_int_equal(b.n, 5);
     assert_false(b.bad[0]);
     assert_int_equal(b.txs[0].len, 2);

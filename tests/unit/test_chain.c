@@ -425,16 +425,18 @@ static void test_unseen_flags(void **state)
             uint8_t *bytes;
             size_t len;
             hm_block_t *b = next_block(w, txs, n, &bytes, &len);
+            const bool *unseen = flags[run] ? flags[run][blk] : NULL;
             assert_int_equal(chain_commit_block(w->chain, b, bytes, len, fake_cert,
-                                                sizeof fake_cert, flags[run] ? flags[run][blk] : NULL,
-                                                NULL),
+                                                sizeof fake_cert, unseen, NULL),
                              HM_OK);
             hm_block_free(b);
             free(bytes);
         }
         tips[run] = *chain_tip(w->chain);
-        assert_int_equal(chain_tx_location(w->chain, id_reg, &loc_h[run][0], &loc_i[run][0]), HM_OK);
-        assert_int_equal(chain_tx_location(w->chain, id_two, &loc_h[run][1], &loc_i[run][1]), HM_OK);
+        const uint8_t *ids[2] = {id_reg, id_two};
+        for (int k = 0; k < 2; k++)
+            assert_int_equal(chain_tx_location(w->chain, ids[k], &loc_h[run][k], &loc_i[run][k]),
+                             HM_OK);
         for (size_t i = 0; i < n; i++)
             free(txs[i].data);
         teardown(&ws);

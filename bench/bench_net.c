@@ -974,8 +974,9 @@ static const char NET_USAGE[] =
     "  --txs N                txs to pre-sign (default: enough for the duration)\n"
     "  --signers K            manufacturer keys (default 64)\n"
     "  --batch B              max txs per POST (default 1000)\n"
-    "  --conns C              concurrent submitting connections per node (default 4;\n"
-    "                         a signer's txs always go through one, in nonce order)\n"
+    "  --conns C              concurrent submitting connections per node (default\n"
+    "                         16 in all, at least 4 per node, at most 16; a signer's\n"
+    "                         txs always go through one, in nonce order)\n"
     "  --window W             rate 0: max submitted-uncommitted txs (default 40000)\n"
     "  --max-block-txs N      genesis parameter (default 10000)\n"
     "  --max-block-bytes N    genesis parameter (default 4194304, at most 8388608)\n"
@@ -991,7 +992,7 @@ static const char NET_USAGE[] =
 static int cmd_net(int argc, char **argv, const char *self)
 {
     size_t n_nodes = 4, n_txs = 0, n_mfrs = 64, batch = 1000, window = 40000, max_block_txs = 10000;
-    size_t conns = 4, max_block_bytes = 4u << 20;
+    size_t conns = 0, max_block_bytes = 4u << 20; /* conns 0: not given */
     double duration = 30, rate = 0;
     unsigned batch_ms = 5, vc_ms = 5000;
     bool quick = false;
@@ -1021,7 +1022,7 @@ static int cmd_net(int argc, char **argv, const char *self)
         else if (OPT("--signers"))
             n_mfrs = strtoul(v, NULL, 10);
         else if (OPT("--conns"))
-            conns = strtoul(v, NULL, 10);
+            conns = strtoul(v, NULL, 10) ? strtoul(v, NULL, 10) : MAX_CONNS + 1; /* 0: refused */
         else if (OPT("--batch"))
             batch = strtoul(v, NULL, 10);
         else if (OPT("--window"))
@@ -1059,6 +1060,11 @@ static int cmd_net(int argc, char **argv, const char *self)
         if (!n_txs)
             n_txs = 2000;
     }
+    /* One node with 4 connections x 1,000 txs was client-bound: each
+     * connection waits for its reply, and the node sat ~40% idle
+     * (doc/benchmarks.md, 2026-11-24 sixth session). */
+    if (!conns && n_nodes >= 1)
+        conns = n_nodes >= 4 ? 4 : (MAX_CONNS + n_nodes - 1) / n_nodes;
     if (conns < 1 || conns > MAX_CONNS || n_nodes < 1 || n_nodes > MAX_NODES || duration <= 0 ||
         n_mfrs < 1 || batch < 1 ||
         batch > 10000) {
@@ -1383,10 +1389,10 @@ static int cmd_net(int argc, char **argv, const char *self)
         fclose(lf);
         load[strcspn(load, "\n")] = 0;
     }
-    printf("offered: %s; submitted %zu txs in %.1f s (%zu refused, %zu mempool-full retries, "
-           "%zu HTTP errors)\n",
-           rate > 0 ? "fixed rate" : "as fast as accepted", sent, t_sub_end - t0, refused, fulls,
-           herr);
+    printf("offered: %s through %zu connection(s) per node, batches of up to %zu; submitted "
+           "%zu txs in %.1f s (%zu refused, %zu mempool-full retries, %zu HTTP errors)\n",
+           rate > 0 ? "fixed rate" : "as fast as accepted", conns, batch, sent, t_sub_end - t0,
+           refused, fulls, herr);
     if (rate > 0)
         printf("offered rate: %.0f tx/s\n", rate);
     printf("committed: %.0f tx/s sustained over %.1f s (%zu txs; %zu of %zu committed after "

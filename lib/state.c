@@ -15,11 +15,47 @@
 
 /* ------------------------------------------------------------------ batch */
 
+struct hm_batch_chunk {
+    struct hm_batch_chunk *next;
+    size_t used, cap;
+    uint8_t data[];
+};
+
+#define BATCH_CHUNK_BYTES ((size_t)64 << 10)
+
+/* len bytes of b's arena (a valid pointer even for 0), or NULL. A request
+ * larger than a quarter chunk gets a chunk of its own, linked behind the
+ * current one so that the current one's free space stays in use. */
+static uint8_t *batch_alloc(hm_batch_t *b, size_t len)
+{
+    struct hm_batch_chunk *c = b->chunks;
+    if (c && c->cap - c->used >= len) {
+        uint8_t *p = c->data + c->used;
+        c->used += len;
+        return p;
+    }
+    bool own = len > BATCH_CHUNK_BYTES / 4;
+    size_t cap = own ? len : BATCH_CHUNK_BYTES;
+    if (cap > SIZE_MAX - sizeof *c)
+        return NULL;
+    struct hm_batch_chunk *n = malloc(sizeof *n + cap);
+    if (!n)
+        return NULL;
+    n->used = len;
+    n->cap = cap;
+    if (own && c) {
+        n->next = c->next;
+        c->next = n;
+    } else {
+        n->next = c;
+        b->chunks = n;
+    }
+    return n->data;
+}
+
 int hm_batch_add(hm_batch_t *b, hm_op_kind_t kind, const uint8_t *key, size_t klen,
                  const uint8_t *val, size_t vlen)
 {
-    int rc = HM_ERR_NOMEM;
-    uint8_t *k = NULL, *v = NULL;
     if (b->n == b->cap) {
         size_t cap = b->cap ? b->cap * 2 : 64;
         if (cap > SIZE_MAX / sizeof *b->ops)
@@ -30,35 +66,28 @@ int hm_batch_add(hm_batch_t *b, hm_op_kind_t kind, const uint8_t *key, size_t kl
         b->ops = ops;
         b->cap = cap;
     }
-    k = malloc(klen ? klen : 1);
+    size_t vl = val ? vlen : 0;
+    if (klen > SIZE_MAX - vl)
+        return HM_ERR_OVERFLOW;
+    uint8_t *k = batch_alloc(b, klen + vl); /* on failure the batch is unchanged */
     if (!k)
-        goto done;
+        return HM_ERR_NOMEM;
     if (klen)
         memcpy(k, key, klen);
-    if (val) {
-        v = malloc(vlen ? vlen : 1);
-        if (!v)
-            goto done;
-        if (vlen)
-            memcpy(v, val, vlen);
-    }
-    b->ops[b->n++] = (hm_op_t){.kind = kind, .key = k, .klen = klen, .val = v,
-                               .vlen = val ? vlen : 0};
-    k = v = NULL;
-    rc = HM_OK;
-done:
-    free(k);
-    free(v);
-    return rc;
+    uint8_t *v = val ? k + klen : NULL;
+    if (vl)
+        memcpy(v, val, vl);
+    b->ops[b->n++] = (hm_op_t){.kind = kind, .key = k, .klen = klen, .val = v, .vlen = vl};
+    return HM_OK;
 }
 
 void hm_batch_free(hm_batch_t *b)
 {
     if (!b)
         return;
-    for (size_t i = 0; i < b->n; i++) {
-        free(b->ops[i].key);
-        free(b->ops[i].val);
+    for (struct hm_batch_chunk *c = b->chunks, *next; c; c = next) {
+        next = c->next;
+        free(c);
     }
     free(b->ops);
     memset(b, 0, sizeof *b);

@@ -3,6 +3,7 @@
  * aux records, proofs). Links lib/ only. Seeds fixed. */
 #include "tests/unit/testutil.h"
 
+#include "lib/buf.h"
 #include "lib/kvmap.h"
 #include "lib/smt.h"
 #include "lib/state.h"
@@ -85,6 +86,61 @@ static void test_batch(void **state)
     hm_batch_free(&b);
     assert_int_equal(b.n, 0);
     hm_batch_free(&b);
+}
+
+/* The batch copies keys and values into an arena of chunks: every entry
+ * keeps its own bytes while thousands more are added (small ones, empty
+ * ones, ones larger than a chunk between them), a put of an empty value
+ * has a non-NULL value and a delete a NULL one. */
+static size_t arena_vlen(uint32_t i)
+{
+    return i % 997 == 0 ? 70000 : i % 97 == 0 ? 20000 + i : i % 13 == 0 ? 0 : i % 300;
+}
+
+static void test_batch_arena(void **state)
+{
+    (void)state;
+    enum { N = 5000 };
+    hm_batch_t b = {0};
+    uint8_t *big = malloc(200000);
+    assert_non_null(big);
+    for (size_t i = 0; i < 200000; i++)
+        big[i] = (uint8_t)(i * 7 + 3);
+    for (uint32_t i = 0; i < N; i++) {
+        uint8_t key[8];
+        hm_put_u32be(key, i);
+        hm_put_u32be(key + 4, ~i);
+        size_t vlen = arena_vlen(i);
+        if (i % 11 == 0)
+            assert_int_equal(hm_batch_add(&b, HM_OP_STATE_DEL, key, sizeof key, NULL, 0), HM_OK);
+        else
+            assert_int_equal(hm_batch_add(&b, HM_OP_AUX_PUT, key, sizeof key, big + i, vlen),
+                             HM_OK);
+    }
+    assert_int_equal(b.n, N);
+    for (uint32_t i = 0; i < N; i++) {
+        const hm_op_t *op = &b.ops[i];
+        uint8_t key[8];
+        hm_put_u32be(key, i);
+        hm_put_u32be(key + 4, ~i);
+        assert_int_equal(op->klen, sizeof key);
+        assert_memory_equal(op->key, key, sizeof key);
+        if (i % 11 == 0) {
+            assert_int_equal(op->kind, HM_OP_STATE_DEL);
+            assert_null(op->val);
+            assert_int_equal(op->vlen, 0);
+            continue;
+        }
+        size_t vlen = arena_vlen(i);
+        assert_non_null(op->val);
+        assert_int_equal(op->vlen, vlen);
+        if (vlen)
+            assert_memory_equal(op->val, big + i, vlen);
+    }
+    hm_batch_free(&b);
+    assert_null(b.chunks);
+    assert_int_equal(b.n, 0);
+    free(big);
 }
 
 /* A session caches what it read from the store (present or absent); a
@@ -606,6 +662,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_batch),
+        cmocka_unit_test(test_batch_arena),
         cmocka_unit_test(test_read_cache_follows_commits),
         cmocka_unit_test(test_stale_root_refused),
         cmocka_unit_test(test_read_your_writes_and_delete),

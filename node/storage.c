@@ -397,6 +397,27 @@ static int cmp_sorted_op(const void *pa, const void *pb)
     return a->idx < b->idx ? -1 : a->idx > b->idx;
 }
 
+/* Order a commit's node ops (all under one locator) by their hash's top 32
+ * bits: LSD radix sort, four stable byte passes over (top, index) pairs,
+ * O(n). Out: ord[0..n) = indices into ops in that order; tmp has n slots. */
+typedef struct {
+    uint32_t top, i;
+} node_ord_t;
+
+static void sort_node_ops(node_ord_t *ord, node_ord_t *tmp, size_t n)
+{
+    for (int shift = 0; shift < 32; shift += 8) {
+        size_t count[257] = {0};
+        for (size_t i = 0; i < n; i++)
+            count[((ord[i].top >> shift) & 0xffu) + 1]++;
+        for (int d = 0; d < 256; d++)
+            count[d + 1] += count[d];
+        for (size_t i = 0; i < n; i++)
+            tmp[count[(ord[i].top >> shift) & 0xffu]++] = ord[i];
+        memcpy(ord, tmp, n * sizeof *ord);
+    }
+}
+
 /* The mount point of the filesystem holding path (out: at most len bytes). */
 static void mount_point(const char *path, char *out, size_t len)
 {
@@ -483,14 +504,18 @@ static int ldb_commit(hm_store_t *base, const hm_batch_t *b, bool sync)
      * inserting each entry into its memtable skiplist from the head; in key
      * order each search walks mostly the same, cache-hot, nodes as the one
      * before. It is the same set of writes, so the result is identical.
-     * Node keys need no sort: they all start with this commit's locator,
-     * after every key already there, so every insert lands in the same
-     * small, cache-hot end of the skiplist. */
+     * Node keys all start with this commit's locator, after every key
+     * already there, but within it they come in hash order, i.e. at random:
+     * inserted as they come, each search ended in a cold part of the
+     * commit's ~30,000 nodes, and the node database's write was ~22% of a
+     * loaded validator's event loop. A radix sort by hash (O(n)) makes
+     * each insert land next to the one before. */
     sorted_op_t *so = calloc(b->n ? b->n : 1, sizeof *so);
+    node_ord_t *nord = calloc(b->n ? 2 * b->n : 1, sizeof *nord);
     size_t nso = 0, nnodes = 0;
-    uint64_t maxloc = 0;
-    if (!so) {
-        rc = HM_ERR_NOMEM;
+    uint64_t maxloc = 0, minloc = UINT64_MAX;
+    if (!so || !nord || b->n > UINT32_MAX) {
+        rc = so && nord ? HM_ERR_OVERFLOW : HM_ERR_NOMEM;
         goto done;
     }
     for (size_t i = 0; i < b->n; i++) {
@@ -503,18 +528,25 @@ static int ldb_commit(hm_store_t *base, const hm_batch_t *b, bool sync)
                 rc = HM_ERR_INVALID;
                 goto done;
             }
-            leveldb_writebatch_put(nb, (const char *)op->key, op->klen, (const char *)op->val,
-                                   op->vlen);
             uint64_t loc = hm_get_u64be(op->key);
             if (loc > maxloc)
                 maxloc = loc;
-            nnodes++;
+            if (loc < minloc)
+                minloc = loc;
+            nord[nnodes++] = (node_ord_t){hm_get_u32be(op->key + 8), (uint32_t)i};
             continue;
         }
         so[nso].prefix = prefix;
         so[nso].op = op;
         so[nso].idx = i;
         nso++;
+    }
+    if (nnodes > 1 && minloc == maxloc) /* else (never seen): batch order */
+        sort_node_ops(nord, nord + nnodes, nnodes);
+    for (size_t i = 0; i < nnodes; i++) {
+        const hm_op_t *op = &b->ops[nord[i].i];
+        leveldb_writebatch_put(nb, (const char *)op->key, op->klen, (const char *)op->val,
+                               op->vlen);
     }
     if (nso > 1)
         qsort(so, nso, sizeof *so, cmp_sorted_op);
@@ -567,6 +599,7 @@ static int ldb_commit(hm_store_t *base, const hm_batch_t *b, bool sync)
         }
 done:
     free(so);
+    free(nord);
     leveldb_writebatch_destroy(wb);
     leveldb_writebatch_destroy(nb);
     return rc;

@@ -904,22 +904,23 @@ int store_open(hm_store_t **out, const char *dir, const store_options_t *opts)
      * random keys, ~2.5 KiB per tx) has 64 MiB memtables: 16 MiB made a
      * small block's inserts cheaper, but end to end cost ~12% more CPU per
      * tx in flushes and compaction, 8 MiB wrote 18 instead of 12 KiB per tx
-     * (doc/benchmarks.md). The node database has 32 MiB: its flushed
+     * (doc/benchmarks.md). The node database has 16 MiB: its flushed
      * tables never overlap older ones, so flushes cost no compaction, but
      * both databases share LevelDB's one background thread, and a 4 MiB
      * memtable filled while a main-database compaction held that thread,
      * so a commit stalled ("Current memtable full; waiting", up to 0.7 s;
-     * one node at full load: 16-18 stalls in 30 s, none with 32 MiB, p99
-     * 1.1 s -> 0.42 s). Larger is worse for four validators sharing a
-     * disk, which flush the same bytes at the same moment (p99 at 1,000
-     * tx/s: 43-53 ms with 4 MiB, 70-75 ms with 32, 139-241 with 64). */
+     * one node at full load: 16-18 stalls in 30 s, ~9 with 16 MiB). Larger
+     * is worse for four validators sharing a disk, which flush the same
+     * bytes at the same moment (p99 at 1,000 tx/s: 43-53 ms with 4 MiB,
+     * 53-66 with 16, 66-96 with 32, 139-241 with 64); 32 MiB gave one
+     * node only ~2% more. */
     leveldb_options_set_create_if_missing(s->opts, o.create_if_missing); /* nopts: below */
     leveldb_options_t *both[2] = {s->opts, s->nopts};
     for (int i = 0; i < 2; i++) {
         leveldb_options_set_paranoid_checks(both[i], 1);
         leveldb_options_set_cache(both[i], s->cache);
         leveldb_options_set_filter_policy(both[i], (leveldb_filterpolicy_t *)s->filter);
-        leveldb_options_set_write_buffer_size(both[i], both[i] == s->nopts ? 32u << 20 : 64u << 20);
+        leveldb_options_set_write_buffer_size(both[i], both[i] == s->nopts ? 16u << 20 : 64u << 20);
         leveldb_options_set_max_file_size(both[i], 16u << 20);
         leveldb_options_set_max_open_files(both[i], STORE_MAX_OPEN_FILES / 2);
         leveldb_options_set_compression(both[i], leveldb_no_compression);

@@ -150,19 +150,7 @@ static int store_node_get(void *arg, const uint8_t hash[32], uint64_t loc,
                           uint8_t out[HM_SMT_MAX_NODE_LEN], size_t *len)
 {
     hm_store_t *s = arg;
-    uint8_t *v = NULL;
-    size_t vlen = 0;
-    int rc = s->ops->get_node(s, hash, loc, &v, &vlen);
-    if (rc != HM_OK)
-        return rc;
-    if (vlen > HM_SMT_MAX_NODE_LEN) {
-        rc = HM_ERR_CORRUPT;
-    } else {
-        memcpy(out, v, vlen);
-        *len = vlen;
-    }
-    free(v);
-    return rc;
+    return s->ops->get_node(s, hash, loc, out, len);
 }
 
 hm_smt_reader_t hm_store_smt_reader(hm_store_t *s)

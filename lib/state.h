@@ -90,10 +90,12 @@ struct hm_store_ops {
     int (*get)(hm_store_t *s, const uint8_t *key, size_t klen, uint8_t **val, size_t *vlen);
     /* Visit committed state keys starting with prefix, ascending. */
     int (*iterate)(hm_store_t *s, const uint8_t *prefix, size_t plen, hm_kv_visit_fn fn, void *arg);
-    /* SMT node by hash and locator. Out as get. HM_ERR_NOT_FOUND when
-     * absent. */
-    int (*get_node)(hm_store_t *s, const uint8_t hash[32], uint64_t loc, uint8_t **val,
-                    size_t *vlen);
+    /* SMT node by hash and locator, copied into out (*len bytes; a stored
+     * node longer than HM_SMT_MAX_NODE_LEN is HM_ERR_CORRUPT). No
+     * allocation: an SMT update reads ~40 nodes per tx. HM_ERR_NOT_FOUND
+     * when absent. */
+    int (*get_node)(hm_store_t *s, const uint8_t hash[32], uint64_t loc,
+                    uint8_t out[HM_SMT_MAX_NODE_LEN], size_t *len);
     /* Auxiliary record by key. Out as get. */
     int (*get_aux)(hm_store_t *s, const uint8_t *key, size_t klen, uint8_t **val, size_t *vlen);
     /* Apply every op of b, in order, atomically; fsync first when sync.

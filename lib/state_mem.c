@@ -38,13 +38,20 @@ static int mem_get(hm_store_t *s, const uint8_t *key, size_t klen, uint8_t **val
     return mem_copy_out(hm_kvmap_get(&m->state, key, klen), val, vlen);
 }
 
-static int mem_get_node(hm_store_t *s, const uint8_t hash[32], uint64_t loc, uint8_t **val,
-                        size_t *vlen)
+static int mem_get_node(hm_store_t *s, const uint8_t hash[32], uint64_t loc,
+                        uint8_t out[HM_SMT_MAX_NODE_LEN], size_t *len)
 {
     mem_store_t *m = (mem_store_t *)s;
     uint8_t k[HM_NODE_KEY_LEN];
     hm_node_key(k, loc, hash);
-    return mem_copy_out(hm_kvmap_get(&m->nodes, k, sizeof k), val, vlen);
+    const hm_kvnode_t *e = hm_kvmap_get(&m->nodes, k, sizeof k);
+    if (!e)
+        return HM_ERR_NOT_FOUND;
+    if (e->vlen > HM_SMT_MAX_NODE_LEN)
+        return HM_ERR_CORRUPT;
+    memcpy(out, e->val, e->vlen);
+    *len = e->vlen;
+    return HM_OK;
 }
 
 static int mem_get_aux(hm_store_t *s, const uint8_t *key, size_t klen, uint8_t **val, size_t *vlen)

@@ -285,31 +285,33 @@ static int cache_put(ldb_store_t *s, const uint8_t hash[32], const uint8_t *node
     return victim;
 }
 
-static int ldb_get_node(hm_store_t *base, const uint8_t hash[32], uint64_t loc, uint8_t **val,
-                        size_t *vlen)
+static int ldb_get_node(hm_store_t *base, const uint8_t hash[32], uint64_t loc,
+                        uint8_t out[HM_SMT_MAX_NODE_LEN], size_t *len)
 {
     ldb_store_t *s = (ldb_store_t *)base;
     s->stats.node_reads++;
     node_slot_t *e = cache_find(s, hash);
     if (e) {
-        uint8_t *copy = malloc(e->len);
-        if (!copy)
-            return HM_ERR_NOMEM;
-        memcpy(copy, e->node, e->len);
-        *val = copy;
-        *vlen = e->len;
+        memcpy(out, e->node, e->len); /* len <= HM_SMT_MAX_NODE_LEN: cache_put */
+        *len = e->len;
         s->stats.node_cache_hits++;
         return HM_OK;
     }
-    uint8_t k[HM_NODE_KEY_LEN];
+    uint8_t k[HM_NODE_KEY_LEN], *val = NULL;
+    size_t vlen = 0;
     hm_node_key(k, loc, hash);
-    int rc = db_get(s, s->ndb, (const char *)k, sizeof k, val, vlen);
+    int rc = db_get(s, s->ndb, (const char *)k, sizeof k, &val, &vlen);
+    if (rc == HM_OK && vlen > HM_SMT_MAX_NODE_LEN)
+        rc = HM_ERR_CORRUPT;
     if (rc == HM_OK) {
+        memcpy(out, val, vlen);
+        *len = vlen;
         node_set_t *set;
-        int way = cache_put(s, hash, *val, *vlen, &set);
+        int way = cache_put(s, hash, val, vlen, &set);
         if (way >= 0)
             readlog_add(s, set, way);
     }
+    free(val);
     return rc;
 }
 

@@ -655,6 +655,39 @@ static void test_node_database(void **state)
     rm_tree(dir);
 }
 
+/* A stored node too long to be an SMT node (a damaged disk) is reported as
+ * corruption when read, whether the cache is cold or not, and the store
+ * keeps working for what it can still prove. */
+static void test_oversized_node_is_corrupt(void **state)
+{
+    (void)state;
+    char *dir = make_tmpdir();
+    char *db = sub(dir, "db");
+    char *nodes = sub(db, "nodes");
+    hm_store_t *s = open_uncached(db);
+    commit_kv(s, "i/a", "1");
+    uint8_t root[32], key[HM_NODE_KEY_LEN];
+    uint64_t loc = 0;
+    hm_store_root(s, root);
+    assert_int_equal(hm_store_root_loc(s, root, &loc), HM_OK);
+    hm_store_free(s);
+
+    uint8_t big[HM_SMT_MAX_NODE_LEN + 1];
+    memset(big, 'N', sizeof big);
+    hm_node_key(key, loc, root);
+    raw_put(nodes, false, key, sizeof key, big, sizeof big);
+    s = open_uncached(db);
+    hm_smt_proof_t *p = malloc(sizeof *p);
+    assert_non_null(p);
+    for (int i = 0; i < 2; i++) /* nothing got cached the first time */
+        assert_int_equal(hm_store_prove(s, p, root, S("i/a")), HM_ERR_CORRUPT);
+    free(p);
+    hm_store_free(s);
+    free(nodes);
+    free(db);
+    rm_tree(dir);
+}
+
 /* The commit's two writes fail the same way as one: the node write (first)
  * or the main write (second) failing is the store's last write, and the
  * reopened store holds the previous block whole — after a failed main
@@ -847,6 +880,7 @@ int main(void)
         cmocka_unit_test(test_bad_directories),
         cmocka_unit_test(test_write_failure_is_final),
         cmocka_unit_test(test_node_database),
+        cmocka_unit_test(test_oversized_node_is_corrupt),
         cmocka_unit_test(test_node_write_failures),
         cmocka_unit_test(test_compaction_thread_niced),
         cmocka_unit_test(test_node_cache_huge_pages),

@@ -911,7 +911,7 @@ int store_open(hm_store_t **out, const char *dir, const store_options_t *opts)
      * both databases share LevelDB's one background thread, and a 4 MiB
      * memtable filled while a main-database compaction held that thread,
      * so a commit stalled ("Current memtable full; waiting", up to 0.7 s;
-     * one node at full load: 16-18 stalls in 30 s, ~9 with 16 MiB). Larger
+     * one node at full load: 16-18 stalls in 30 s, 9-16 with 16 MiB). Larger
      * is worse for four validators sharing a disk, which flush the same
      * bytes at the same moment (p99 at 1,000 tx/s: 43-53 ms with 4 MiB,
      * 53-66 with 16, 66-96 with 32, 139-241 with 64); 32 MiB gave one

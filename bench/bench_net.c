@@ -1021,8 +1021,11 @@ static int cmd_net(int argc, char **argv, const char *self)
             n_txs = strtoul(v, NULL, 10);
         else if (OPT("--signers"))
             n_mfrs = strtoul(v, NULL, 10);
-        else if (OPT("--conns"))
-            conns = strtoul(v, NULL, 10) ? strtoul(v, NULL, 10) : MAX_CONNS + 1; /* 0: refused */
+        else if (OPT("--conns")) {
+            conns = strtoul(v, NULL, 10);
+            if (!conns)
+                conns = MAX_CONNS + 1; /* 0 given: refused below, not taken as the default */
+        }
         else if (OPT("--batch"))
             batch = strtoul(v, NULL, 10);
         else if (OPT("--window"))

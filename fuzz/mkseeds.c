@@ -151,6 +151,14 @@ static void put_text(const char *target, const char *name, const char *text)
     put(target, name, (const uint8_t *)text, strlen(text));
 }
 
+/* Append the NUL-terminated strings parts[0..n) to b (exits on failure). */
+static void append_strs(hm_buf_t *b, const char *const *parts, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (hm_buf_append(b, parts[i], strlen(parts[i])) != HM_OK)
+            exit(2);
+}
+
 static void rpc_seeds(const ProtobufCBinaryData *txs, size_t n, const uint8_t *co, size_t colen,
                       const ProtobufCBinaryData *other_chain)
 {
@@ -186,18 +194,14 @@ static void rpc_seeds(const ProtobufCBinaryData *txs, size_t n, const uint8_t *c
     bad[bl - 3] = bad[bl - 3] == '0' ? '1' : '0'; /* inside the signature */
     const char *parts[] = {"\"", hc, "\", \"", up, "\", \"", ho, "\", \"", bad,
                            "\", \"zz\", 5, \"abc\", \"\", null]}"};
-    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
-        if (hm_buf_append(&b, parts[i], strlen(parts[i])) != HM_OK)
-            exit(2);
+    append_strs(&b, parts, sizeof parts / sizeof parts[0]);
     put("rpc_body", "seed-txs", b.data, b.len);
     hm_buf_free(&b);
     /* plain batch bodies: node/api's scanner takes them (odd spacing, a
      * bad and an empty string), or leaves them to jansson (an escape) */
     const char *plain[] = {"\n{ \"txs\" :[ \"", h0, "\" ,\"zz\",\"abc\" , \"\" ,\"", hc,
                            "\"]}\r\n"};
-    for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
-        if (hm_buf_append(&b, plain[i], strlen(plain[i])) != HM_OK)
-            exit(2);
+    append_strs(&b, plain, sizeof plain / sizeof plain[0]);
     put("rpc_body", "seed-txs-plain", b.data, b.len);
     hm_buf_free(&b);
     put_text("rpc_body", "seed-txs-escaped", "{\"txs\": [\"\\u0030\\u0030\", \"00\"]}");

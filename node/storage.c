@@ -507,8 +507,8 @@ static int ldb_commit(hm_store_t *base, const hm_batch_t *b, bool sync)
      * order each search walks mostly the same, cache-hot, nodes as the one
      * before. It is the same set of writes, so the result is identical.
      * Node keys all start with this commit's locator, after every key
-     * already there, but within it they come in hash order, i.e. at random:
-     * inserted as they come, each search ended in a cold part of the
+     * already there, but lib/smt emits them in tree order, random in the
+     * hash that follows: inserted so, each search ended in a cold part of the
      * commit's ~30,000 nodes, and the node database's write was ~22% of a
      * loaded validator's event loop. A radix sort by hash (O(n)) makes
      * each insert land next to the one before. */

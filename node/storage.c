@@ -915,7 +915,15 @@ int store_open(hm_store_t **out, const char *dir, const store_options_t *opts)
      * is worse for four validators sharing a disk, which flush the same
      * bytes at the same moment (p99 at 1,000 tx/s: 43-53 ms with 4 MiB,
      * 53-66 with 16, 66-96 with 32, 139-241 with 64); 32 MiB gave one
-     * node only ~2% more. */
+     * node only ~2% more. The main database writes 2 MiB tables
+     * (LevelDB's default; 16 MiB before 2026-11-25): its level 1 holds
+     * 10 MiB, so 16 MiB tables each spanned the whole key space and every
+     * level-1 compaction rewrote all of level 2 in one job of ~1 s, which
+     * held the shared thread while the node memtable filled. 2 MiB jobs
+     * are ~8x shorter: one node 24,533-25,467 tx/s instead of
+     * 20,833-22,267 over 30 s, 19,967 instead of 17,025 over 120 s (past
+     * the 500 tables its table cache keeps open); four validators
+     * unchanged (doc/benchmarks.md). */
     leveldb_options_set_create_if_missing(s->opts, o.create_if_missing); /* nopts: below */
     leveldb_options_t *both[2] = {s->opts, s->nopts};
     for (int i = 0; i < 2; i++) {
@@ -923,7 +931,7 @@ int store_open(hm_store_t **out, const char *dir, const store_options_t *opts)
         leveldb_options_set_cache(both[i], s->cache);
         leveldb_options_set_filter_policy(both[i], (leveldb_filterpolicy_t *)s->filter);
         leveldb_options_set_write_buffer_size(both[i], both[i] == s->nopts ? 16u << 20 : 64u << 20);
-        leveldb_options_set_max_file_size(both[i], 16u << 20);
+        leveldb_options_set_max_file_size(both[i], both[i] == s->nopts ? 16u << 20 : 2u << 20);
         leveldb_options_set_max_open_files(both[i], STORE_MAX_OPEN_FILES / 2);
         leveldb_options_set_compression(both[i], leveldb_no_compression);
     }

@@ -110,7 +110,7 @@ static node_t g_nodes[MAX_NODES];
 static size_t g_n_nodes;
 static char g_root[256];
 static bool g_keep;
-static bool g_huge_pages; /* node_cache_huge_pages = true in each node's config */
+static bool g_no_huge_pages; /* node_cache_huge_pages = false in each node's config */
 
 static void stop_nodes(void)
 {
@@ -792,11 +792,11 @@ static void start_network(size_t n, const char *hallmarkd, const uint8_t acc_pk[
                         "--listen", listen, "--rpc-bind", rpc, NULL};
         if (run_capture(argv, out, sizeof out) != 0)
             die("hallmarkd init failed (is %s built?)", hallmarkd);
-        if (g_huge_pages) {
+        if (g_no_huge_pages) {
             char conf[700];
             snprintf(conf, sizeof conf, "%s/hallmarkd.conf", nd->dir);
             FILE *f = fopen(conf, "a");
-            if (!f || fputs("node_cache_huge_pages = true\n", f) < 0 || fclose(f) != 0)
+            if (!f || fputs("node_cache_huge_pages = false\n", f) < 0 || fclose(f) != 0)
                 die("cannot write %s", conf);
         }
     }
@@ -984,8 +984,8 @@ static const char NET_USAGE[] =
     "  --view-change-timeout-ms MS  genesis parameter (default 5000)\n"
     "  --hallmarkd PATH       (default: node/hallmarkd next to bench/)\n"
     "  --quick                a few seconds, small workload (make check)\n"
-    "  --huge-pages           set node_cache_huge_pages = true in each node's config\n"
-    "                         (hallmarkd's default is false)\n"
+    "  --no-huge-pages        set node_cache_huge_pages = false in each node's config\n"
+    "                         (hallmarkd's default is true)\n"
     "  --keep                 keep the network's data directory\n"
     "  --help\n";
 
@@ -1044,8 +1044,8 @@ static int cmd_net(int argc, char **argv, const char *self)
             quick = true;
         else if (!strcmp(a, "--keep"))
             g_keep = true;
-        else if (!strcmp(a, "--huge-pages"))
-            g_huge_pages = true;
+        else if (!strcmp(a, "--no-huge-pages"))
+            g_no_huge_pages = true;
         else if (!strcmp(a, "--help")) {
             fputs(NET_USAGE, stdout);
             return 0;
@@ -1116,7 +1116,7 @@ static int cmd_net(int argc, char **argv, const char *self)
     printf("network: %s, max_block_txs %zu, max_block_bytes %zu, batch_timeout_ms %u, "
            "view_change_timeout_ms %u, node_cache_huge_pages %s\n",
            g_root, max_block_txs, max_block_bytes, batch_ms, vc_ms,
-           g_huge_pages ? "true" : "false");
+           g_no_huge_pages ? "false" : "true");
 
     /* 3. setup, in three waited phases (each needs the previous applied) */
     size_t ns = n_mfrs + 1;

@@ -64,8 +64,8 @@ static const config_key_t KEYS[] = {
      "most simultaneous inbound p2p connections; at the cap the oldest unauthenticated one makes room"},
     {"handshake_timeout_ms", CONFIG_U32, OFF(handshake_timeout_ms), "10000", 100, 600000,
      "a p2p connection must finish TLS and the Hello within this time or is closed"},
-    {"node_cache_huge_pages", CONFIG_BOOL, OFF(node_cache_huge_pages), "false", 0, 0,
-     "back the in-memory SMT node cache (524 MiB) with transparent huge pages: fewer TLB misses, but all of it resident within the first few thousand blocks (recommended for validators on their own machine)"},
+    {"node_cache_huge_pages", CONFIG_BOOL, OFF(node_cache_huge_pages), "true", 0, 0,
+     "back the in-memory SMT node cache (up to 524 MiB, grown as the state needs it) with transparent huge pages: fewer TLB misses; false: 4 KiB pages"},
     {NULL, CONFIG_STR, 0, NULL, 0, 0, NULL},
 };
 

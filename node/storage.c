@@ -45,7 +45,8 @@ static const char v_format1[] = "hallmark-store-1";
  * readlog_add), new nodes come in as the most recent (write-through), so
  * dead nodes leave first and the live tree stays; plain LRU kept the dead
  * (recently read) nodes and let the hit rate at 10^6 keys fall to ~75%.
- * Memory: NC_SLOT_BYTES per slot, mapped once at open. */
+ * Memory: NC_SLOT_BYTES per slot, mapped once at open, used from a few
+ * MiB up as the store fills it (cache_grow). */
 #define NC_WAYS 8
 typedef struct {
     uint8_t hash[32];
@@ -75,8 +76,11 @@ typedef struct {
     uint64_t root_loc;
     uint64_t next_loc; /* locator of the next commit's nodes */
     node_set_t *sets; /* mmap'd, nsets_bytes */
-    size_t nsets;     /* power of two */
+    size_t nsets;     /* in use: a power of two, the low bits of a hash pick
+                         the set; doubles up to nsets_max (cache_grow) */
+    size_t nsets_max; /* mapped */
     size_t nsets_bytes;
+    size_t nfilled; /* slots ever filled (a slot is refilled, never emptied) */
     uint32_t *readlog; /* slots (set * NC_WAYS + way) read since the last commit */
     size_t nread, capread;
     uint64_t clock; /* counts cache uses; 64 bits never wrap */
@@ -95,7 +99,7 @@ void store_options_default(store_options_t *o)
     o->create_if_missing = true;
     o->block_cache_bytes = 256u << 20;
     o->node_cache_slots = 1u << 22;
-    o->node_cache_huge_pages = false;
+    o->node_cache_huge_pages = true;
     o->compaction_nice = 10;
 }
 
@@ -262,7 +266,7 @@ static int cache_put(ldb_store_t *s, const uint8_t hash[32], const uint8_t *node
     uint64_t tag;
     node_set_t *set = set_for(s, hash, &tag);
     node_slot_t *ways = set->slot;
-    int victim = 0;
+    int victim = 0; /* the ways of a set fill in order (cache_grow keeps it so) */
     for (int w = 0; w < NC_WAYS; w++) {
         if (set->tag[w] == tag && memcmp(ways[w].hash, hash, 32) == 0) {
             victim = w; /* already there (this copy's locators are as good) */
@@ -276,6 +280,8 @@ static int cache_put(ldb_store_t *s, const uint8_t hash[32], const uint8_t *node
             victim = w;
     }
     node_slot_t *e = &ways[victim];
+    if (set->tag[victim] == 0)
+        s->nfilled++;
     set->tag[victim] = tag;
     set->stamp[victim] = ++s->clock;
     memcpy(e->hash, hash, 32);
@@ -283,6 +289,43 @@ static int cache_put(ldb_store_t *s, const uint8_t hash[32], const uint8_t *node
     e->len = (uint8_t)len;
     *setp = set;
     return victim;
+}
+
+/* The cache starts with NC_MIN_SETS sets and doubles while at least half
+ * of its slots are filled: a small store (a test, a local demo) keeps a
+ * few MiB resident, a validator's grows to all of node_cache_slots within
+ * its first ~10^5 txs. Doubling splits set i into sets i and i + nsets by
+ * the next bit of the hash, as set_for will then pick them: half of the
+ * entries move, every entry keeps its stamp, and both sets stay filled in
+ * order. Slot positions change, so it runs with an empty read log only
+ * (at the end of a commit). ~0.2 s of CPU over a validator's life. */
+#define NC_MIN_SETS ((size_t)1 << 11) /* 16,384 slots, 2 MiB */
+static void cache_grow(ldb_store_t *s)
+{
+    while (s->nread == 0 && s->nsets < s->nsets_max && s->nfilled * 2 >= s->nsets * NC_WAYS) {
+        size_t old = s->nsets;
+        for (size_t i = 0; i < old; i++) {
+            node_set_t *a = &s->sets[i], *b = &s->sets[i + old]; /* b: never used */
+            int na = 0, nb = 0;
+            for (int w = 0; w < NC_WAYS && a->tag[w] != 0; w++) {
+                uint64_t x;
+                memcpy(&x, a->slot[w].hash, sizeof x); /* as set_for */
+                node_set_t *to = (x & old) ? b : a;
+                int tw = to == b ? nb++ : na++;
+                if (to == a && tw == w)
+                    continue;
+                to->tag[tw] = a->tag[w];
+                to->stamp[tw] = a->stamp[w];
+                to->slot[tw] = a->slot[w];
+            }
+            for (int w = na; w < NC_WAYS; w++) {
+                a->tag[w] = 0;
+                a->stamp[w] = 0;
+                a->slot[w].len = 0;
+            }
+        }
+        s->nsets = old * 2;
+    }
 }
 
 static int ldb_get_node(hm_store_t *base, const uint8_t hash[32], uint64_t loc,
@@ -599,6 +642,7 @@ static int ldb_commit(hm_store_t *base, const hm_batch_t *b, bool sync)
             (void)cache_put(s, b->ops[i].key + HM_NODE_KEY_LEN - 32, b->ops[i].val,
                             b->ops[i].vlen, &set); /* by hash */
         }
+    cache_grow(s);
 done:
     free(so);
     free(nord);
@@ -867,16 +911,19 @@ int store_open(hm_store_t **out, const char *dir, const store_options_t *opts)
         goto done;
     memcpy(s->ndir, dir, dl);
     memcpy(s->ndir + dl, "/nodes", sizeof "/nodes");
-    s->nsets = slots / NC_WAYS;
-    s->nsets_bytes = s->nsets * sizeof *s->sets;
-    /* Anonymous pages are zero (all slots empty) and only touched as they
-     * fill, 4 KiB at a time: a small store costs little of the bound. With
-     * node_cache_huge_pages the kernel backs the cache with 2 MiB pages
-     * where it can (a hint; ignored without THP), which faults the whole
-     * cache in within a few thousand blocks: right for a validator, wrong
-     * for every store a test or a local demo opens, hence an option.
-     * (Collapsing it later instead, once resident, cost ~0.9 s of CPU per
-     * node and measured no better; doc/benchmarks.md.) */
+    s->nsets_max = slots / NC_WAYS;
+    s->nsets = s->nsets_max < NC_MIN_SETS ? s->nsets_max : NC_MIN_SETS;
+    s->nsets_bytes = s->nsets_max * sizeof *s->sets;
+    /* Anonymous pages are zero (all slots empty); only the sets in use
+     * (cache_grow) are ever touched, so resident memory follows the store.
+     * node_cache_huge_pages (the default) asks for 2 MiB pages: the cache
+     * is read at random, and with 4 KiB pages nearly every lookup also
+     * missed the TLB (one node: ~5% more tx/s, doc/benchmarks.md). Before
+     * the cache grew (2026-11-25) the option was off by default, because
+     * huge pages faulted all of a 524 MiB cache in within a few thousand
+     * blocks of any store, a test's or a demo's too. A hint; ignored
+     * without THP. (Collapsing a resident cache later instead cost ~0.9 s
+     * of CPU per node and measured no better.) */
     void *mem = mmap(NULL, s->nsets_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
                      -1, 0);
     if (mem == MAP_FAILED)
@@ -1000,8 +1047,10 @@ int store_put_aux(hm_store_t *s, const uint8_t *key, size_t klen, const uint8_t 
 
 void store_get_stats(const hm_store_t *s, store_stats_t *out)
 {
-    if (store_is_leveldb(s))
-        *out = ((const ldb_store_t *)s)->stats;
-    else
+    if (store_is_leveldb(s)) {
+        const ldb_store_t *l = (const ldb_store_t *)s;
+        *out = l->stats;
+        out->node_cache_slots = (uint64_t)l->nsets * NC_WAYS;
+    } else
         memset(out, 0, sizeof *out);
 }

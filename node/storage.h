@@ -33,18 +33,19 @@ typedef struct {
     size_t node_cache_slots;  /* in-process SMT node cache (8-way set
                                  associative), rounded down to a power of
                                  two, at least 8; 131 bytes each, mapped at
-                                 open and touched as it fills; 0: 2^22
-                                 (524 MiB; holds every live node of a
+                                 open; it starts with 16,384 slots (2 MiB)
+                                 and doubles while half full, so a small
+                                 store keeps it small; 0: 2^22 (524 MiB;
+                                 holds every live node of a
                                  ~1.5*10^6-key state) */
     bool node_cache_huge_pages; /* advise transparent huge pages for the
-                                 node cache (default false): it is read and
+                                 node cache (default true): it is read and
                                  written at random over hundreds of MiB,
                                  and with 4 KiB pages nearly every access
-                                 also misses the TLB. The cache then
-                                 becomes resident 2 MiB at a time — all of
-                                 it within the first few thousand blocks
-                                 rather than as it fills. hallmarkd's
-                                 node_cache_huge_pages config key. */
+                                 also misses the TLB. The part in use is
+                                 then resident 2 MiB at a time.
+                                 hallmarkd's node_cache_huge_pages config
+                                 key. */
     int compaction_nice;      /* LevelDB's flush/compaction thread runs this
                                  much nicer than the opening thread (0-19;
                                  default 10): consensus and execution come
@@ -95,6 +96,8 @@ typedef struct {
     uint64_t node_reads;      /* get_node calls */
     uint64_t node_cache_hits; /* of which served from the node cache */
     uint64_t commits;
+    uint64_t node_cache_slots; /* in use now (the cache grows, up to
+                                  node_cache_slots) */
 } store_stats_t;
 void store_get_stats(const hm_store_t *s, store_stats_t *out);
 

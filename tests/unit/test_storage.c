@@ -836,7 +836,7 @@ static void test_node_cache_huge_pages(void **state)
     char *db = sub(dir, "db");
     store_options_t o;
     store_options_default(&o);
-    assert_false(o.node_cache_huge_pages);
+    assert_true(o.node_cache_huge_pages);
     o.node_cache_slots = (size_t)1 << 16; /* 8,192 sets of 8 slots */
     unsigned long kib = (unsigned long)(((size_t)1 << 16) * 131 / 1024);
     for (int on = 0; on < 2; on++) {
@@ -868,6 +868,70 @@ static void test_node_cache_huge_pages(void **state)
     rm_tree(dir);
 }
 
+/* One block putting n keys "g/<from>".."g/<from+n-1>" (value v). */
+static void commit_range(hm_store_t *s, int from, int n, const char *v)
+{
+    hm_state_t *st = NULL;
+    assert_int_equal(hm_state_begin(&st, s), HM_OK);
+    for (int i = from; i < from + n; i++) {
+        char k[32];
+        snprintf(k, sizeof k, "g/%d", i);
+        assert_int_equal(hm_state_put(st, S(k), S(v)), HM_OK);
+    }
+    assert_int_equal(hm_state_commit(st, true), HM_OK);
+    hm_state_free(st);
+}
+
+/* The node cache starts at 16,384 slots and doubles while half full, up
+ * to node_cache_slots; a doubling moves half of the entries to the new
+ * sets, where lookups find them: an update of old keys after growing
+ * reads every node from the cache. */
+static void test_node_cache_grows(void **state)
+{
+    (void)state;
+    char *dir = make_tmpdir();
+    char *db = sub(dir, "db");
+    store_options_t o;
+    store_options_default(&o);
+    o.node_cache_slots = (size_t)1 << 16;
+    hm_store_t *s = NULL;
+    assert_int_equal(store_open(&s, db, &o), HM_OK);
+    store_stats_t st0, st1;
+    store_get_stats(s, &st0);
+    assert_int_equal(st0.node_cache_slots, 16384);
+    uint64_t seen[3] = {0}; /* sizes seen after each block: 16 Ki, 32 Ki, 64 Ki */
+    for (int b = 0; b < 8; b++) {
+        commit_range(s, b * 1000, 1000, "v1");
+        store_get_stats(s, &st1);
+        for (int i = 0; i < 3; i++)
+            seen[i] |= st1.node_cache_slots == (uint64_t)16384 << i;
+        assert_true(st1.node_cache_slots <= o.node_cache_slots);
+    }
+    assert_true(seen[0] && seen[1] && seen[2]); /* grown one doubling at a time */
+    assert_int_equal(st1.node_cache_slots, 65536);
+    /* 8,000 keys: ~19,000 live nodes in 65,536 slots, dead ones demoted */
+    store_get_stats(s, &st0);
+    commit_range(s, 0, 8000, "v2");
+    store_get_stats(s, &st1);
+    uint64_t reads = st1.node_reads - st0.node_reads, hits = st1.node_cache_hits - st0.node_cache_hits;
+    assert_true(reads > 8000);
+    /* 19,646 of 19,691 here (19,666 without growing: a set of 8 that
+     * overflows evicts; a wrong split would lose half of the entries) */
+    assert_true(hits * 1000 >= reads * 995);
+    uint8_t root[32];
+    hm_store_root(s, root);
+    for (int i = 0; i < 8000; i += 997) {
+        char k[32];
+        snprintf(k, sizeof k, "g/%d", i);
+        hm_smt_proof_t p;
+        assert_int_equal(hm_store_prove(s, &p, root, S(k)), HM_OK);
+        assert_int_equal(hm_smt_verify(root, S(k), S("v2"), &p), HM_OK);
+    }
+    hm_store_free(s);
+    free(db);
+    rm_tree(dir);
+}
+
 int main(void)
 {
     /* The error tests log expected failures; keep the TAP output clean. */
@@ -884,6 +948,7 @@ int main(void)
         cmocka_unit_test(test_node_write_failures),
         cmocka_unit_test(test_compaction_thread_niced),
         cmocka_unit_test(test_node_cache_huge_pages),
+        cmocka_unit_test(test_node_cache_grows),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     if (devnull) {

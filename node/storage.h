@@ -34,7 +34,7 @@ typedef struct {
                                  associative), rounded down to a power of
                                  two, at least 8; 131 bytes each, mapped at
                                  open; it starts with 16,384 slots (2 MiB)
-                                 and doubles while half full, so a small
+                                 and grows while half full, so a small
                                  store keeps it small; 0: 2^22 (524 MiB;
                                  holds every live node of a
                                  ~1.5*10^6-key state) */

@@ -920,9 +920,10 @@ static void test_node_cache_grows(void **state)
     store_get_stats(s, &st1);
     uint64_t reads = st1.node_reads - st0.node_reads, hits = st1.node_cache_hits - st0.node_cache_hits;
     assert_true(reads > 8000);
-    /* 19,646 of 19,691 here (19,666 without growing: a set of 8 that
-     * overflows evicts; a wrong split would lose half of the entries) */
-    assert_true(hits * 1000 >= reads * 995);
+    /* 19,604 of 19,691 here (19,666 with the whole cache from the start:
+     * a set of 8 that overflows while the cache is half full evicts; a
+     * wrong split would lose about half of the entries) */
+    assert_true(hits * 100 >= reads * 99);
     uint8_t root[32];
     hm_store_root(s, root);
     for (int i = 0; i < 8000; i += 997) {

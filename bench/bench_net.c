@@ -1346,7 +1346,7 @@ static int cmd_net(int argc, char **argv, const char *self)
     /* view changes and peak RSS, before the nodes stop */
     long long vcs = 0;
     long rss_max = 0;
-    char rss_list[512] = "";
+    char rss_list[512] = "", file_list[512] = "";
     for (size_t v = 0; v < n_nodes; v++) {
         hc_t c;
         hc_init(&c, &g_nodes[v]);
@@ -1363,6 +1363,12 @@ static int cmd_net(int argc, char **argv, const char *self)
             rss_max = k;
         size_t used = strlen(rss_list);
         snprintf(rss_list + used, sizeof rss_list - used, "%s%ld", v ? " " : "", k / 1024);
+        /* RssFile: pages of files the node maps (LevelDB maps its tables
+         * for reading), counted in VmHWM though the kernel may drop them */
+        long fk = g_nodes[v].pid > 0 ? (long)proc_value(g_nodes[v].pid, "status", "RssFile:") : -1;
+        used = strlen(file_list);
+        snprintf(file_list + used, sizeof file_list - used, "%s%ld", v ? " " : "",
+                 fk < 0 ? -1 : fk / 1024);
     }
     /* applied vs rejected: sample committed txs by GET /v1/tx */
     size_t sample = 0, applied = 0;
@@ -1424,6 +1430,9 @@ static int cmd_net(int argc, char **argv, const char *self)
     free(gap);
     printf("view changes: %lld (sum over validators)\n", vcs);
     printf("peak RSS per node (VmHWM, MiB): %s (max %ld)\n", rss_list, rss_max / 1024);
+    printf("file-backed RSS per node at the end (RssFile, MiB: code, libraries, LevelDB's "
+           "mapped tables; in VmHWM too): %s\n",
+           file_list);
     printf("applied: %zu of %zu sampled committed txs (%.1f%%); rejected %.1f%%\n", applied,
            sample, sample ? 100.0 * (double)applied / (double)sample : 0.0,
            sample ? 100.0 * (double)(sample - applied) / (double)sample : 0.0);

@@ -86,6 +86,23 @@ static void die(const char *fmt, ...)
     exit(2); /* the atexit handler stops the nodes */
 }
 
+/* Append one formatted value to a space-separated list in buf (cap bytes,
+ * NUL-terminated; cut short when full). */
+static void list_add(char *buf, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void list_add(char *buf, size_t cap, const char *fmt, ...)
+{
+    size_t used = strlen(buf);
+    if (used && used + 1 < cap) {
+        buf[used++] = ' ';
+        buf[used] = 0;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + used, cap - used, fmt, ap);
+    va_end(ap);
+}
+
 static void *xcalloc(size_t n, size_t sz)
 {
     void *p = calloc(n ? n : 1, sz);
@@ -1288,15 +1305,13 @@ static int cmd_net(int argc, char **argv, const char *self)
     for (size_t v = 0; v < n_nodes; v++) {
         double w1 = g_nodes[v].pid > 0 ? proc_write_bytes(g_nodes[v].pid) : -1;
         wr_ok = wr_ok && wr0[v] >= 0 && w1 >= 0;
-        size_t wused = strlen(wr_list);
-        snprintf(wr_list + wused, sizeof wr_list - wused, "%s%.1f", v ? " " : "",
+        list_add(wr_list, sizeof wr_list, "%.1f",
                  committed_all ? (w1 - wr0[v]) / 1024.0 / (double)committed_all : 0.0);
         double c1 = g_nodes[v].pid > 0 ? proc_cpu_s(g_nodes[v].pid) : -1;
         cpu_ok = cpu_ok && cpu0[v] >= 0 && c1 >= 0;
         double d = c1 - cpu0[v];
         cpu_sum += d;
-        size_t used = strlen(cpu_list);
-        snprintf(cpu_list + used, sizeof cpu_list - used, "%s%.0f", v ? " " : "",
+        list_add(cpu_list, sizeof cpu_list, "%.0f",
                  committed_all ? d * 1e6 / (double)committed_all : 0.0);
     }
 
@@ -1361,14 +1376,11 @@ static int cmd_net(int argc, char **argv, const char *self)
         long k = g_nodes[v].pid > 0 ? vm_hwm_kib(g_nodes[v].pid) : -1;
         if (k > rss_max)
             rss_max = k;
-        size_t used = strlen(rss_list);
-        snprintf(rss_list + used, sizeof rss_list - used, "%s%ld", v ? " " : "", k / 1024);
+        list_add(rss_list, sizeof rss_list, "%ld", k / 1024);
         /* RssFile: pages of files the node maps (LevelDB maps its tables
          * for reading), counted in VmHWM though the kernel may drop them */
         long fk = g_nodes[v].pid > 0 ? (long)proc_value(g_nodes[v].pid, "status", "RssFile:") : -1;
-        used = strlen(file_list);
-        snprintf(file_list + used, sizeof file_list - used, "%s%ld", v ? " " : "",
-                 fk < 0 ? -1 : fk / 1024);
+        list_add(file_list, sizeof file_list, "%ld", fk < 0 ? -1 : fk / 1024);
     }
     /* applied vs rejected: sample committed txs by GET /v1/tx */
     size_t sample = 0, applied = 0;

@@ -12,6 +12,9 @@
  * block parameters, run; always stopped and removed at exit, even on error
  * or a signal) fed a pre-signed workload through POST /v1/txs (keep-alive
  * HTTP/1.1, the node's cookie as bearer), spread over the validators.
+ * Or, with --attach/--devnet, a running network (e.g. contrib/devnet.sh),
+ * which it never stops: fresh keys each run, accredited by a genesis
+ * accreditor key the user passes; its genesis parameters are its own.
  *
  * Workload (doc/contracts.md rules, so the txs are APPLIED): K manufacturer
  * keys and one customer; setup phases (register identities; the genesis
@@ -118,7 +121,8 @@ typedef struct {
     int port;
     char cookie_path[512];
     char dir[512];
-    pid_t pid; /* 0: attached, not ours */
+    pid_t pid; /* 0: unknown (attached without --pids) */
+    bool ours; /* started here: stopped and removed at exit */
     int p2p_port;
 } node_t;
 
@@ -132,10 +136,10 @@ static bool g_no_huge_pages; /* node_cache_huge_pages = false in each node's con
 static void stop_nodes(void)
 {
     for (size_t i = 0; i < g_n_nodes; i++)
-        if (g_nodes[i].pid > 0)
+        if (g_nodes[i].ours && g_nodes[i].pid > 0)
             kill(g_nodes[i].pid, SIGTERM);
     for (size_t i = 0; i < g_n_nodes; i++) {
-        if (g_nodes[i].pid <= 0)
+        if (!g_nodes[i].ours || g_nodes[i].pid <= 0)
             continue;
         int st;
         double end = now_s() + 10;
@@ -391,9 +395,17 @@ typedef struct {
 
 static uint8_t g_chain_id[32];
 
+/* Mixed into every bench key: zero for a network started here, random for
+ * an attached one, whose earlier runs registered the keys of salt zero. */
+static uint8_t g_key_salt[8];
+/* "" for a network started here, else "-" and 8 hex digits of the salt:
+ * appended to serials, batch ids and recipe names, unique in the ledger. */
+static char g_run_tag[10];
+
 static void bench_key(key_t_ *k, uint64_t seed)
 {
-    uint8_t in[16] = "hm-bench-key";
+    uint8_t in[24] = "hm-bench-key";
+    memcpy(in + 16, g_key_salt, sizeof g_key_salt);
     for (;;) {
         memcpy(in + 12, &seed, 4);
         hm_tagged_hash(k->sk, "hallmark/bench-key", in, sizeof in);
@@ -432,15 +444,17 @@ static void sign_into(wtx_t *w, const Hallmark__Tx *tx, const key_t_ *k)
  * transfers it to the customer. */
 static void build_main(wtx_t *w, key_t_ *m, size_t mi, uint64_t j, const uint8_t cust_gid[20])
 {
-    char serial[48], batch[48];
+    char serial[64], batch[64];
     char *s[] = {serial};
-    snprintf(serial, sizeof serial, "BN-%03zu-%08llu", mi, (unsigned long long)(j / 2));
+    snprintf(serial, sizeof serial, "BN-%03zu-%08llu%s", mi, (unsigned long long)(j / 2),
+             g_run_tag);
     Hallmark__Tx tx;
     fill_tx(&tx, m, 3 + j, true);
     Hallmark__MintCertificate mc = HALLMARK__MINT_CERTIFICATE__INIT;
     Hallmark__TransferCustody tc = HALLMARK__TRANSFER_CUSTODY__INIT;
     if (j % 2 == 0) {
-        snprintf(batch, sizeof batch, "LOT-%03zu-%08llu", mi, (unsigned long long)(j / 2));
+        snprintf(batch, sizeof batch, "LOT-%03zu-%08llu%s", mi, (unsigned long long)(j / 2),
+                 g_run_tag);
         mc.batch_id = batch;
         mc.recipe_hash = (ProtobufCBinaryData){32, m->recipe};
         mc.licence_id = (ProtobufCBinaryData){32, m->licence};
@@ -784,6 +798,50 @@ static void run_setup(const char *what, wtx_t *txs, const int *node_of, size_t n
     hc_free(&c);
 }
 
+/* Wait (secs at most) until each of the first n nodes answers /v1/status
+ * with at least `peers` peers connected, all on one chain; g_chain_id is
+ * set from their answers. */
+static void wait_ready(size_t n, size_t peers, double secs)
+{
+    double end = now_s() + secs;
+    for (size_t i = 0; i < n; i++) {
+        for (;;) {
+            hc_t c;
+            hc_init(&c, &g_nodes[i]);
+            char *r;
+            size_t l;
+            int st = hc_request(&c, "GET", "/v1/status", NULL, 0, &r, &l);
+            bool ok = st == 200 && json_int(r, "peers_connected") >= (long long)peers;
+            const char *q = ok ? strstr(r, "\"chain_id\":\"") : NULL;
+            uint8_t id[32];
+            char h[65] = "";
+            if (q && strlen(q + 12) >= 64)
+                memcpy(h, q + 12, 64);
+            h[64] = 0;
+            if (ok && hm_hex_decode(id, 32, h) != HM_OK)
+                die("node %zu (%s:%d) sent no chain id in /v1/status", i, g_nodes[i].host,
+                    g_nodes[i].port);
+            if (ok && i > 0 && memcmp(id, g_chain_id, 32) != 0)
+                die("node %zu (%s:%d) is on another chain than node 0", i, g_nodes[i].host,
+                    g_nodes[i].port);
+            if (ok)
+                memcpy(g_chain_id, id, 32);
+            hc_free(&c);
+            if (ok)
+                break;
+            if (now_s() > end) {
+                if (g_nodes[i].ours)
+                    die("node %zu not up and meshed within %.0f s (see %s/stderr.log)", i,
+                        secs, g_nodes[i].dir);
+                die("node %zu (%s:%d) did not answer GET /v1/status within %.0f s%s", i,
+                    g_nodes[i].host, g_nodes[i].port, secs,
+                    st == 401 ? " (HTTP 401: wrong --rpc-cookie?)" : "");
+            }
+            sleep_ms(50);
+        }
+    }
+}
+
 static void start_network(size_t n, const char *hallmarkd, const uint8_t acc_pk[32],
                           size_t max_block_txs, size_t max_block_bytes, unsigned batch_ms,
                           unsigned vc_ms)
@@ -866,34 +924,169 @@ static void start_network(size_t n, const char *hallmarkd, const uint8_t acc_pk[
             _exit(127);
         }
         g_nodes[i].pid = p;
+        g_nodes[i].ours = true;
     }
-    /* ready: every API up and every validator meshed */
-    double end = now_s() + 30;
-    for (size_t i = 0; i < n; i++) {
-        for (;;) {
-            hc_t c;
-            hc_init(&c, &g_nodes[i]);
-            char *r;
-            size_t l;
-            int st = hc_request(&c, "GET", "/v1/status", NULL, 0, &r, &l);
-            bool ok = st == 200 && json_int(r, "peers_connected") >= (long long)n - 1;
-            const char *q = ok ? strstr(r, "\"chain_id\":\"") : NULL;
-            if (q) {
-                char h[65];
-                memcpy(h, q + 12, 64);
-                h[64] = 0;
-                if (hm_hex_decode(g_chain_id, 32, h) != HM_OK)
-                    die("bad chain id");
-            }
-            hc_free(&c);
-            if (ok)
-                break;
-            if (now_s() > end)
-                die("node %zu not up and meshed within 30 s (see %s/stderr.log)", i,
-                    g_nodes[i].dir);
-            sleep_ms(50);
+    wait_ready(n, n - 1, 30);
+}
+
+/* ------------------------------------------------------- attached nodes */
+
+/* Split a comma-separated list in place; returns the count (at most max). */
+static size_t split_list(char *s, char **out, size_t max)
+{
+    size_t n = 0;
+    for (char *tok = strtok(s, ","); tok; tok = strtok(NULL, ",")) {
+        if (n == max)
+            die("more than %zu entries in '%s...'", max, out[0]);
+        out[n++] = tok;
+    }
+    return n;
+}
+
+/* "http://HOST:PORT", "HOST:PORT" (HOST an IPv4 address or localhost). */
+static void parse_url(node_t *nd, const char *url)
+{
+    const char *p = strncmp(url, "http://", 7) == 0 ? url + 7 : url;
+    const char *colon = strrchr(p, ':');
+    char *end = NULL;
+    long port = colon ? strtol(colon + 1, &end, 10) : 0;
+    size_t hl = colon ? (size_t)(colon - p) : 0;
+    if (!colon || hl == 0 || hl >= sizeof nd->host || !end || (*end && strcmp(end, "/") != 0) ||
+        port < 1 || port > 65535)
+        die("--attach: '%s' is not http://HOST:PORT", url);
+    memcpy(nd->host, p, hl);
+    nd->host[hl] = 0;
+    if (strcmp(nd->host, "localhost") == 0)
+        snprintf(nd->host, sizeof nd->host, "127.0.0.1");
+    struct in_addr a;
+    if (inet_pton(AF_INET, nd->host, &a) != 1)
+        die("--attach: '%s': the host must be an IPv4 address or localhost", url);
+    nd->port = (int)port;
+}
+
+typedef struct {
+    char *urls, *cookies, *pids, *devnet; /* as given, NULL: not */
+} attach_opts_t;
+
+/* Fill g_nodes from --devnet DIR (its devnet.state: "name pid datadir url"
+ * per validator, cookie datadir/.cookie) or from --attach, --rpc-cookie and
+ * --pids. Returns the node count. */
+static size_t attach_nodes(const attach_opts_t *o)
+{
+    size_t n = 0;
+    if (o->devnet) {
+        char path[600], line[1200];
+        snprintf(path, sizeof path, "%s/devnet.state", o->devnet);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            die("--devnet: cannot read %s (%s): start one with contrib/devnet.sh up --dir %s",
+                path, strerror(errno), o->devnet);
+        while (fgets(line, sizeof line, f)) {
+            char name[64], dir[400], url[256];
+            long pid;
+            if (sscanf(line, "%63s %ld %399s %255s", name, &pid, dir, url) != 4)
+                continue;
+            if (n == MAX_NODES)
+                die("--devnet: more than %d validators", MAX_NODES);
+            node_t *nd = &g_nodes[n++];
+            parse_url(nd, url);
+            nd->pid = pid > 0 && kill((pid_t)pid, 0) == 0 ? (pid_t)pid : 0;
+            snprintf(nd->dir, sizeof nd->dir, "%s", dir);
+            snprintf(nd->cookie_path, sizeof nd->cookie_path, "%s/.cookie", dir);
         }
+        fclose(f);
+        if (n == 0)
+            die("--devnet: no validators in %s", path);
+    } else {
+        char *urls[MAX_NODES], *cookies[MAX_NODES], *pids[MAX_NODES];
+        char *ub = strdup(o->urls), *cb = o->cookies ? strdup(o->cookies) : NULL;
+        char *pb = o->pids ? strdup(o->pids) : NULL;
+        if (!ub || (o->cookies && !cb) || (o->pids && !pb))
+            die("out of memory");
+        n = split_list(ub, urls, MAX_NODES);
+        size_t nc = cb ? split_list(cb, cookies, MAX_NODES) : 0;
+        size_t np = pb ? split_list(pb, pids, MAX_NODES) : 0;
+        if (n == 0)
+            die("--attach: no URL given");
+        if (nc != 1 && nc != n)
+            die("--rpc-cookie: give one cookie file for all nodes or one per --attach URL "
+                "(%zu URLs, %zu files)", n, nc);
+        if (pb && np != n)
+            die("--pids: give one PID per --attach URL (%zu URLs, %zu PIDs)", n, np);
+        for (size_t i = 0; i < n; i++) {
+            node_t *nd = &g_nodes[i];
+            parse_url(nd, urls[i]);
+            snprintf(nd->cookie_path, sizeof nd->cookie_path, "%s", cookies[nc == 1 ? 0 : i]);
+            char *end = NULL;
+            long pid = pb ? strtol(pids[i], &end, 10) : 0;
+            if (pb && (!end || *end || pid < 1))
+                die("--pids: '%s' is not a process id", pids[i]);
+            if (pb && kill((pid_t)pid, 0) != 0)
+                die("--pids: no process %ld (%s)", pid, strerror(errno));
+            nd->pid = (pid_t)pid;
+        }
+        free(ub);
+        free(cb);
+        free(pb);
     }
+    for (size_t i = 0; i < n; i++)
+        if (access(g_nodes[i].cookie_path, R_OK) != 0)
+            die("cannot read the RPC cookie %s of node %zu (%s)", g_nodes[i].cookie_path, i,
+                strerror(errno));
+    g_n_nodes = n;
+    wait_ready(n, 0, 5); /* running already */
+    return n;
+}
+
+/* Validators in the attached network (GET /v1/validators on node 0). */
+static size_t attached_validators(void)
+{
+    hc_t c;
+    hc_init(&c, &g_nodes[0]);
+    char *r;
+    size_t l, n = 0;
+    if (hc_request(&c, "GET", "/v1/validators", NULL, 0, &r, &l) == 200)
+        for (const char *p = r; (p = strstr(p, "\"index\":")) != NULL; p++)
+            n++;
+    hc_free(&c);
+    if (n == 0)
+        die("node 0 (%s:%d): GET /v1/validators listed none", g_nodes[0].host, g_nodes[0].port);
+    return n;
+}
+
+/* The next nonce of pk at node 0 (GET /v1/nonce/{pubkey}). */
+static uint64_t attached_nonce(const uint8_t pk[32])
+{
+    char path[128], hex[65], *r;
+    size_t l;
+    hm_hex_encode(hex, pk, 32);
+    snprintf(path, sizeof path, "/v1/nonce/%s", hex);
+    hc_t c;
+    hc_init(&c, &g_nodes[0]);
+    long long v = hc_request(&c, "GET", path, NULL, 0, &r, &l) == 200 ? json_int(r, "nonce") : -1;
+    hc_free(&c);
+    if (v < 0)
+        die("node 0: GET %s failed", path);
+    return (uint64_t)v;
+}
+
+/* The secret key in file (64 hex digits, as `hallmark-wallet key export
+ * NAME --raw` writes it). */
+static void read_key_file(key_t_ *k, const char *file)
+{
+    char buf[130] = "";
+    FILE *f = fopen(file, "r");
+    if (!f)
+        die("--accreditor-key: cannot read %s (%s)", file, strerror(errno));
+    size_t got = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    while (got && (buf[got - 1] == '\n' || buf[got - 1] == '\r' || buf[got - 1] == ' '))
+        got--;
+    buf[got] = 0;
+    if (got != 64 || hm_hex_decode(k->sk, 32, buf) != HM_OK ||
+        hm_key_pubkey(k->pk, k->sk) != HM_OK)
+        die("--accreditor-key: %s does not hold a secret key as 64 hex digits", file);
+    hm_wipe(buf, sizeof buf);
 }
 
 /* ---------------------------------------------------------------- bound */
@@ -982,10 +1175,11 @@ static const char NET_USAGE[] =
     "usage: hallmark-bench net [options]\n"
     "\n"
     "Starts N local validators (hallmarkd init/genesis/run on free 127.0.0.1\n"
-    "ports, removed at exit), pre-signs a mint/transfer workload with many keys,\n"
-    "submits it through POST /v1/txs and prints committed tx/s, commit latency\n"
-    "p50/p90/p99, blocks/s, block size, view changes, peak RSS, and the bound\n"
-    "(BIP340 verifications/s per core x cores / N).\n"
+    "ports, removed at exit) or attaches to running ones (below), pre-signs a\n"
+    "mint/transfer workload with many keys, submits it through POST /v1/txs and\n"
+    "prints committed tx/s, commit latency p50/p90/p99, blocks/s, block size,\n"
+    "view changes, peak RSS, and the bound (BIP340 verifications/s per core x\n"
+    "cores / N).\n"
     "\n"
     "  --nodes N              validators (default 4)\n"
     "  --duration S           seconds of submission (default 30)\n"
@@ -1007,7 +1201,22 @@ static const char NET_USAGE[] =
     "  --no-huge-pages        set node_cache_huge_pages = false in each node's config\n"
     "                         (hallmarkd's default is true)\n"
     "  --keep                 keep the network's data directory\n"
-    "  --help\n";
+    "  --help\n"
+    "\n"
+    "A running network instead (never stopped; fresh keys each run; --nodes,\n"
+    "--hallmarkd, the genesis parameters, --no-huge-pages and --keep are refused):\n"
+    "  --attach URL[,URL...]  validators to submit to (http://IPv4:PORT); node 0\n"
+    "                         is polled; the bound divides by all the network's\n"
+    "                         validators (GET /v1/validators)\n"
+    "  --rpc-cookie FILE[,FILE...]  each node's RPC cookie (one for all, or one\n"
+    "                         per URL)\n"
+    "  --pids PID[,PID...]    the nodes' processes, for CPU, disk and RSS figures\n"
+    "                         (optional; without them those lines are left out)\n"
+    "  --devnet DIR           a contrib/devnet.sh network: URLs, cookies and PIDs\n"
+    "                         from DIR/devnet.state\n"
+    "  --accreditor-key FILE  secret key of a genesis accreditor of that network,\n"
+    "                         64 hex digits (`hallmark-wallet key export NAME --raw\n"
+    "                         -o FILE`); it accredits this run's manufacturers\n";
 
 static int cmd_net(int argc, char **argv, const char *self)
 {
@@ -1016,6 +1225,9 @@ static int cmd_net(int argc, char **argv, const char *self)
     double duration = 30, rate = 0;
     unsigned batch_ms = 5, vc_ms = 5000;
     bool quick = false;
+    attach_opts_t att = {0};
+    const char *acc_key_file = NULL;
+    const char *spawn_opt = NULL; /* an option that only applies to a started network */
     char hallmarkd[1100];
     {
         char dir[1024];
@@ -1031,7 +1243,8 @@ static int cmd_net(int argc, char **argv, const char *self)
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 #define OPT(name) (!strcmp(a, name) && v && ++i)
-        if (OPT("--nodes"))
+#define SPAWN_OPT(name) (OPT(name) && (spawn_opt = name))
+        if (SPAWN_OPT("--nodes"))
             n_nodes = strtoul(v, NULL, 10);
         else if (OPT("--duration"))
             duration = atof(v);
@@ -1050,22 +1263,35 @@ static int cmd_net(int argc, char **argv, const char *self)
             batch = strtoul(v, NULL, 10);
         else if (OPT("--window"))
             window = strtoul(v, NULL, 10);
-        else if (OPT("--max-block-txs"))
+        else if (SPAWN_OPT("--max-block-txs"))
             max_block_txs = strtoul(v, NULL, 10);
-        else if (OPT("--max-block-bytes"))
+        else if (SPAWN_OPT("--max-block-bytes"))
             max_block_bytes = strtoul(v, NULL, 10);
-        else if (OPT("--batch-timeout-ms"))
+        else if (SPAWN_OPT("--batch-timeout-ms"))
             batch_ms = (unsigned)strtoul(v, NULL, 10);
-        else if (OPT("--view-change-timeout-ms"))
+        else if (SPAWN_OPT("--view-change-timeout-ms"))
             vc_ms = (unsigned)strtoul(v, NULL, 10);
-        else if (OPT("--hallmarkd"))
+        else if (SPAWN_OPT("--hallmarkd"))
             snprintf(hallmarkd, sizeof hallmarkd, "%s", v);
+        else if (OPT("--attach"))
+            att.urls = (char *)v;
+        else if (OPT("--rpc-cookie"))
+            att.cookies = (char *)v;
+        else if (OPT("--pids"))
+            att.pids = (char *)v;
+        else if (OPT("--devnet"))
+            att.devnet = (char *)v;
+        else if (OPT("--accreditor-key"))
+            acc_key_file = v;
         else if (!strcmp(a, "--quick"))
             quick = true;
-        else if (!strcmp(a, "--keep"))
+        else if (!strcmp(a, "--keep")) {
             g_keep = true;
-        else if (!strcmp(a, "--no-huge-pages"))
+            spawn_opt = a;
+        } else if (!strcmp(a, "--no-huge-pages")) {
             g_no_huge_pages = true;
+            spawn_opt = a;
+        }
         else if (!strcmp(a, "--help")) {
             fputs(NET_USAGE, stdout);
             return 0;
@@ -1073,7 +1299,27 @@ static int cmd_net(int argc, char **argv, const char *self)
             fprintf(stderr, "hallmark-bench net: unknown option '%s'\n%s", a, NET_USAGE);
             return 2;
         }
+#undef SPAWN_OPT
 #undef OPT
+    }
+    bool attach = att.urls || att.devnet;
+    const char *bad = NULL;
+    if (attach && spawn_opt)
+        bad = "applies only to a network the bench starts, not with --attach/--devnet";
+    else if (att.urls && att.devnet)
+        bad = "--attach and --devnet are two ways to name the nodes: give one";
+    else if (att.urls && !att.cookies)
+        bad = "--attach needs --rpc-cookie";
+    else if (!att.urls && (att.cookies || att.pids))
+        bad = "--rpc-cookie and --pids go with --attach";
+    else if (attach && !acc_key_file)
+        bad = "--attach/--devnet need --accreditor-key";
+    else if (!attach && acc_key_file)
+        bad = "--accreditor-key goes with --attach or --devnet";
+    if (bad) {
+        fprintf(stderr, "hallmark-bench net: %s%s%s\n", attach && spawn_opt ? spawn_opt : "",
+                attach && spawn_opt ? " " : "", bad);
+        return 2;
     }
     if (quick) {
         if (duration == 30)
@@ -1086,11 +1332,8 @@ static int cmd_net(int argc, char **argv, const char *self)
     /* One node with 4 connections x 1,000 txs was client-bound: each
      * connection waits for its reply, and the node sat ~40% idle
      * (doc/benchmarks.md, 2026-11-24 sixth session). */
-    if (!conns && n_nodes >= 1)
-        conns = n_nodes >= 4 ? 4 : (MAX_CONNS + n_nodes - 1) / n_nodes;
-    if (conns < 1 || conns > MAX_CONNS || n_nodes < 1 || n_nodes > MAX_NODES || duration <= 0 ||
-        n_mfrs < 1 || batch < 1 ||
-        batch > 10000) {
+    if (conns > MAX_CONNS || n_nodes < 1 || n_nodes > MAX_NODES ||
+        duration <= 0 || n_mfrs < 1 || batch < 1 || batch > 10000) {
         fputs(NET_USAGE, stderr);
         return 2;
     }
@@ -1098,11 +1341,24 @@ static int cmd_net(int argc, char **argv, const char *self)
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     signal(SIGPIPE, SIG_IGN);
+    size_t n_val = n_nodes; /* validators in the network: the bound's N */
+    key_t_ acc;
+    if (attach) {
+        read_key_file(&acc, acc_key_file);
+        if (hm_random(g_key_salt, sizeof g_key_salt) != HM_OK)
+            die("no randomness for this run's keys");
+        g_run_tag[0] = '-';
+        hm_hex_encode(g_run_tag + 1, g_key_salt, 4);
+        n_nodes = attach_nodes(&att);
+        n_val = attached_validators();
+    }
+    if (!conns)
+        conns = n_nodes >= 4 ? 4 : (MAX_CONNS + n_nodes - 1) / n_nodes;
 
     /* 1. the bound, on a quiet machine (before any node runs) */
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     double vps = verify_rate(quick ? 0.2 : 1.0);
-    double bound = vps * (double)cores / (double)n_nodes;
+    double bound = vps * (double)cores / (double)n_val;
     char load[64] = "?";
     FILE *lf = fopen("/proc/loadavg", "r");
     if (lf) {
@@ -1111,10 +1367,10 @@ static int cmd_net(int argc, char **argv, const char *self)
         fclose(lf);
         load[strcspn(load, "\n")] = 0;
     }
-    printf("hallmark-bench net: %zu validator(s), %ld cores, load average %s\n", n_nodes, cores,
+    printf("hallmark-bench net: %zu validator(s), %ld cores, load average %s\n", n_val, cores,
            load);
     printf("bound: %.0f BIP340 verifications/s per core x %ld cores / %zu = %.0f tx/s\n", vps,
-           cores, n_nodes, bound);
+           cores, n_val, bound);
     if (!n_txs) {
         double want = rate > 0 ? rate * duration * 1.05 : bound * duration * 1.1;
         n_txs = (size_t)want + 1000;
@@ -1124,19 +1380,30 @@ static int cmd_net(int argc, char **argv, const char *self)
     n_txs -= n_txs % 2; /* mint + transfer pairs */
 
     /* 2. keys and the network */
-    key_t_ acc, cust, *mfrs = xcalloc(n_mfrs, sizeof *mfrs);
-    bench_key(&acc, 1);
+    key_t_ cust, *mfrs = xcalloc(n_mfrs, sizeof *mfrs);
+    if (!attach)
+        bench_key(&acc, 1);
     bench_key(&cust, 2);
     for (size_t i = 0; i < n_mfrs; i++) {
         bench_key(&mfrs[i], 100 + i);
         mfrs[i].node = (int)(i % n_nodes);
     }
     contracts_genesis_gid(acc.gid, acc.pk);
-    start_network(n_nodes, hallmarkd, acc.pk, max_block_txs, max_block_bytes, batch_ms, vc_ms);
-    printf("network: %s, max_block_txs %zu, max_block_bytes %zu, batch_timeout_ms %u, "
-           "view_change_timeout_ms %u, node_cache_huge_pages %s\n",
-           g_root, max_block_txs, max_block_bytes, batch_ms, vc_ms,
-           g_no_huge_pages ? "false" : "true");
+    uint64_t acc_nonce = 0;
+    if (attach) {
+        acc_nonce = attached_nonce(acc.pk);
+        printf("network: attached, submitting to %zu of its %zu validators (%s), polling "
+               "%s:%d; its own genesis parameters; CPU, disk and RSS figures %s\n",
+               n_nodes, n_val, att.devnet ? att.devnet : "--attach", g_nodes[0].host,
+               g_nodes[0].port, g_nodes[0].pid > 0 ? "from the given PIDs" : "left out (no PIDs)");
+    } else {
+        start_network(n_nodes, hallmarkd, acc.pk, max_block_txs, max_block_bytes, batch_ms,
+                      vc_ms);
+        printf("network: %s, max_block_txs %zu, max_block_bytes %zu, batch_timeout_ms %u, "
+               "view_change_timeout_ms %u, node_cache_huge_pages %s\n",
+               g_root, max_block_txs, max_block_bytes, batch_ms, vc_ms,
+               g_no_huge_pages ? "false" : "true");
+    }
 
     /* 3. setup, in three waited phases (each needs the previous applied) */
     size_t ns = n_mfrs + 1;
@@ -1164,7 +1431,7 @@ static int cmd_net(int argc, char **argv, const char *self)
     Hallmark__Role roles[] = {HALLMARK__ROLE__ROLE_MANUFACTURER};
     for (size_t i = 0; i < n_mfrs; i++) { /* phase B: accredit */
         Hallmark__Tx tx;
-        fill_tx(&tx, &acc, i, true);
+        fill_tx(&tx, &acc, acc_nonce + i, true);
         Hallmark__Accredit b = HALLMARK__ACCREDIT__INIT;
         b.gid = (ProtobufCBinaryData){HM_GID_LEN, mfrs[i].gid};
         b.roles = roles;
@@ -1174,13 +1441,15 @@ static int cmd_net(int argc, char **argv, const char *self)
         sign_into(&setup[ns + i], &tx, &acc);
         snode[ns + i] = 0;
     }
-    run_setup("accredit", setup + ns, snode + ns, n_mfrs, n_nodes);
+    run_setup(attach ? "accredit; is --accreditor-key a genesis accreditor of this network?"
+                     : "accredit",
+              setup + ns, snode + ns, n_mfrs, n_nodes);
     wtx_t *rg = setup + ns + n_mfrs; /* phase C: recipe + licence per maker */
     int *rgn = snode + ns + n_mfrs;
     for (size_t i = 0; i < n_mfrs; i++) {
         key_t_ *m = &mfrs[i];
-        char rname[32];
-        snprintf(rname, sizeof rname, "recipe-%zu", i);
+        char rname[48];
+        snprintf(rname, sizeof rname, "recipe-%zu%s", i, g_run_tag);
         hm_tagged_hash(m->recipe, "hallmark/bench-recipe", rname, strlen(rname));
         Hallmark__Tx tx;
         fill_tx(&tx, m, 1, true);
@@ -1447,10 +1716,12 @@ static int cmd_net(int argc, char **argv, const char *self)
 #undef GAP
     free(gap);
     printf("view changes: %lld (sum over validators)\n", vcs);
-    printf("peak RSS per node (VmHWM, MiB): %s (max %ld)\n", rss_list, rss_max / 1024);
-    printf("file-backed RSS per node at the end (RssFile, MiB: code, libraries, LevelDB's "
-           "mapped tables; in VmHWM too): %s\n",
-           file_list);
+    if (g_nodes[0].pid > 0) { /* else attached without --pids: nothing to read */
+        printf("peak RSS per node (VmHWM, MiB): %s (max %ld)\n", rss_list, rss_max / 1024);
+        printf("file-backed RSS per node at the end (RssFile, MiB: code, libraries, LevelDB's "
+               "mapped tables; in VmHWM too): %s\n",
+               file_list);
+    }
     printf("applied: %zu of %zu sampled committed txs (%.1f%%); rejected %.1f%%\n", applied,
            sample, sample ? 100.0 * (double)applied / (double)sample : 0.0,
            sample ? 100.0 * (double)(sample - applied) / (double)sample : 0.0);

@@ -72,6 +72,10 @@ typedef struct {
     const leveldb_filterpolicy_t *filter;
     leveldb_readoptions_t *ropts;
     leveldb_writeoptions_t *wsync, *wnosync;
+    /* A commit's two write batches (main, nodes), cleared and used again:
+     * each keeps the memory it grew to, so a commit neither regrows
+     * ~4 MiB of batch by doubling nor faults it in afresh (ldb_commit). */
+    leveldb_writebatch_t *wb, *nb;
     uint8_t root[32];
     uint64_t root_loc;
     uint64_t next_loc; /* locator of the next commit's nodes */
@@ -95,6 +99,10 @@ typedef struct {
 } ldb_store_t;
 
 static const struct hm_store_ops ldb_ops;
+
+/* A commit that put more than this into its batches (a loaded block puts
+ * ~4 MiB) has them freed afterwards rather than kept for the next. */
+#define STORE_BATCH_KEEP_BYTES ((size_t)64 << 20)
 
 void store_options_default(store_options_t *o)
 {
@@ -552,8 +560,10 @@ static int ldb_commit(hm_store_t *base, const hm_batch_t *b, bool sync)
     int rc = HM_OK;
     if (s->write_failed)
         return HM_ERR_IO;
-    leveldb_writebatch_t *wb = leveldb_writebatch_create();
-    leveldb_writebatch_t *nb = leveldb_writebatch_create();
+    leveldb_writebatch_t *wb = s->wb, *nb = s->nb;
+    size_t bytes = 0; /* put into the two batches */
+    leveldb_writebatch_clear(wb);
+    leveldb_writebatch_clear(nb);
     /* The main database's ops go into its batch in key order (stable: a
      * key written twice keeps its last write). LevelDB applies a batch by
      * inserting each entry into its memtable skiplist from the head; in key
@@ -602,6 +612,7 @@ static int ldb_commit(hm_store_t *base, const hm_batch_t *b, bool sync)
         const hm_op_t *op = &b->ops[nord[i].i];
         leveldb_writebatch_put(nb, (const char *)op->key, op->klen, (const char *)op->val,
                                op->vlen);
+        bytes += op->klen + op->vlen;
     }
     if (nso > 1)
         qsort(so, nso, sizeof *so, cmp_sorted_op);
@@ -615,6 +626,7 @@ static int ldb_commit(hm_store_t *base, const hm_batch_t *b, bool sync)
             leveldb_writebatch_delete(wb, k, kl);
         else
             leveldb_writebatch_put(wb, k, kl, op->val ? (const char *)op->val : "", op->vlen);
+        bytes += kl + op->vlen;
     }
     uint64_t next_loc = s->next_loc;
     if (b->has_root) {
@@ -656,8 +668,14 @@ static int ldb_commit(hm_store_t *base, const hm_batch_t *b, bool sync)
 done:
     free(so);
     free(nord);
-    leveldb_writebatch_destroy(wb);
-    leveldb_writebatch_destroy(nb);
+    leveldb_writebatch_clear(wb);
+    leveldb_writebatch_clear(nb);
+    if (bytes > STORE_BATCH_KEEP_BYTES) { /* an outsized commit: give its memory back */
+        leveldb_writebatch_destroy(wb);
+        leveldb_writebatch_destroy(nb);
+        s->wb = leveldb_writebatch_create();
+        s->nb = leveldb_writebatch_create();
+    }
     return rc;
 }
 
@@ -714,6 +732,10 @@ static void ldb_free(hm_store_t *base)
         leveldb_writeoptions_destroy(s->wsync);
     if (s->wnosync)
         leveldb_writeoptions_destroy(s->wnosync);
+    if (s->wb)
+        leveldb_writebatch_destroy(s->wb);
+    if (s->nb)
+        leveldb_writebatch_destroy(s->nb);
     if (s->sets)
         munmap(s->sets, s->nsets_bytes);
     free(s->kbuf);
@@ -955,8 +977,10 @@ int store_open(hm_store_t **out, const char *dir, const store_options_t *opts)
     s->ropts = leveldb_readoptions_create();
     s->wsync = leveldb_writeoptions_create();
     s->wnosync = leveldb_writeoptions_create();
+    s->wb = leveldb_writebatch_create();
+    s->nb = leveldb_writebatch_create();
     if (!s->opts || !s->nopts || !s->cache || !s->filter || !s->ropts || !s->wsync ||
-        !s->wnosync)
+        !s->wnosync || !s->wb || !s->nb)
         goto done;
     /* Both databases share the block cache and the bloom filter policy,
      * and split the open-file budget. The main database (state and aux:

@@ -322,6 +322,59 @@ static void test_atomic_commit_and_aux(void **state)
     rm_tree(dir);
 }
 
+/* A commit beyond STORE_BATCH_KEEP_BYTES (64 MiB) has its write batches
+ * replaced afterwards; the store goes on committing with the new ones, and
+ * a reused batch carries nothing of the commit before it. */
+static void test_outsized_commit_then_more(void **state)
+{
+    (void)state;
+    char *dir = make_tmpdir();
+    hm_store_t *s = open_ok(dir);
+    enum { BIG = 1 << 20, NBIG = 70 };
+    uint8_t *val = malloc(BIG);
+    assert_non_null(val);
+    hm_state_t *st = NULL;
+    assert_int_equal(hm_state_begin(&st, s), HM_OK);
+    for (int i = 0; i < NBIG; i++) {
+        char k[16];
+        memset(val, 'a' + i % 26, BIG);
+        snprintf(k, sizeof k, "big%02d", i);
+        assert_int_equal(hm_state_put(st, (const uint8_t *)k, strlen(k), val, BIG), HM_OK);
+    }
+    assert_int_equal(hm_state_commit(st, false), HM_OK);
+    hm_state_free(st);
+    for (int round = 0; round < 2; round++) { /* new batches, then reused ones */
+        char k[16];
+        snprintf(k, sizeof k, "small%d", round);
+        assert_int_equal(hm_state_begin(&st, s), HM_OK);
+        assert_int_equal(hm_state_put(st, (const uint8_t *)k, strlen(k), S("v")), HM_OK);
+        if (round == 1)
+            assert_int_equal(hm_state_del(st, S("big00")), HM_OK);
+        assert_int_equal(hm_state_commit(st, true), HM_OK);
+        hm_state_free(st);
+    }
+    hm_store_free(s);
+    s = open_ok(dir);
+    uint8_t *v = NULL;
+    size_t vl = 0;
+    assert_int_equal(hm_store_get(s, S("big00"), &v, &vl), HM_ERR_NOT_FOUND);
+    assert_int_equal(hm_store_get(s, S("big69"), &v, &vl), HM_OK);
+    assert_int_equal(vl, BIG);
+    memset(val, 'a' + 69 % 26, BIG);
+    assert_memory_equal(v, val, BIG);
+    free(v);
+    assert_int_equal(hm_store_get(s, S("small0"), &v, &vl), HM_OK);
+    free(v);
+    assert_int_equal(hm_store_get(s, S("small1"), &v, &vl), HM_OK);
+    free(v);
+    int n = 0;
+    assert_int_equal(hm_store_iterate(s, NULL, 0, count_visit, &n), 0);
+    assert_int_equal(n, NBIG - 1 + 2);
+    free(val);
+    hm_store_free(s);
+    rm_tree(dir);
+}
+
 static void test_bad_directories(void **state)
 {
     (void)state;
@@ -947,6 +1000,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_matches_memory_store_and_reopens),
         cmocka_unit_test(test_atomic_commit_and_aux),
+        cmocka_unit_test(test_outsized_commit_then_more),
         cmocka_unit_test(test_bad_directories),
         cmocka_unit_test(test_write_failure_is_final),
         cmocka_unit_test(test_node_database),

@@ -1304,8 +1304,12 @@ static int cmd_net(int argc, char **argv, const char *self)
     }
     bool attach = att.urls || att.devnet;
     const char *bad = NULL;
+    char spawn_only[128];
+    snprintf(spawn_only, sizeof spawn_only,
+             "%s applies only to a network the bench starts, not with --attach/--devnet",
+             spawn_opt ? spawn_opt : "");
     if (attach && spawn_opt)
-        bad = "applies only to a network the bench starts, not with --attach/--devnet";
+        bad = spawn_only;
     else if (att.urls && att.devnet)
         bad = "--attach and --devnet are two ways to name the nodes: give one";
     else if (att.urls && !att.cookies)
@@ -1317,8 +1321,7 @@ static int cmd_net(int argc, char **argv, const char *self)
     else if (!attach && acc_key_file)
         bad = "--accreditor-key goes with --attach or --devnet";
     if (bad) {
-        fprintf(stderr, "hallmark-bench net: %s%s%s\n", attach && spawn_opt ? spawn_opt : "",
-                attach && spawn_opt ? " " : "", bad);
+        fprintf(stderr, "hallmark-bench net: %s\n", bad);
         return 2;
     }
     if (quick) {

@@ -72,9 +72,10 @@ typedef struct {
     const leveldb_filterpolicy_t *filter;
     leveldb_readoptions_t *ropts;
     leveldb_writeoptions_t *wsync, *wnosync;
-    /* A commit's two write batches (main, nodes), cleared and used again:
-     * each keeps the memory it grew to, so a commit neither regrows
-     * ~4 MiB of batch by doubling nor faults it in afresh (ldb_commit). */
+    /* A commit's two write batches (main, nodes), empty between commits
+     * (ldb_commit clears them when it is done) and used again: each keeps
+     * the memory it grew to, so a commit neither regrows ~4 MiB of batch
+     * by doubling nor faults it in afresh. */
     leveldb_writebatch_t *wb, *nb;
     uint8_t root[32];
     uint64_t root_loc;
@@ -562,8 +563,6 @@ static int ldb_commit(hm_store_t *base, const hm_batch_t *b, bool sync)
         return HM_ERR_IO;
     leveldb_writebatch_t *wb = s->wb, *nb = s->nb;
     size_t bytes = 0; /* put into the two batches */
-    leveldb_writebatch_clear(wb);
-    leveldb_writebatch_clear(nb);
     /* The main database's ops go into its batch in key order (stable: a
      * key written twice keeps its last write). LevelDB applies a batch by
      * inserting each entry into its memtable skiplist from the head; in key

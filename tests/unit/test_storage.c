@@ -323,8 +323,9 @@ static void test_atomic_commit_and_aux(void **state)
 }
 
 /* A commit beyond STORE_BATCH_KEEP_BYTES (64 MiB) has its write batches
- * replaced afterwards; the store goes on committing with the new ones, and
- * a reused batch carries nothing of the commit before it. */
+ * replaced afterwards; the store goes on committing, puts and a delete,
+ * with the new batches and then with reused ones, and all of it survives
+ * a reopen. */
 static void test_outsized_commit_then_more(void **state)
 {
     (void)state;
@@ -971,7 +972,8 @@ static void test_node_cache_grows(void **state)
     store_get_stats(s, &st0);
     commit_range(s, 0, 8000, "v2");
     store_get_stats(s, &st1);
-    uint64_t reads = st1.node_reads - st0.node_reads, hits = st1.node_cache_hits - st0.node_cache_hits;
+    uint64_t reads = st1.node_reads - st0.node_reads;
+    uint64_t hits = st1.node_cache_hits - st0.node_cache_hits;
     assert_true(reads > 8000);
     /* 19,604 of 19,691 here (19,666 with the whole cache from the start:
      * a set of 8 that overflows while the cache is half full evicts; a
